@@ -1,0 +1,382 @@
+//! [`Error`]: everything that can go wrong with a call, behind predicates.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::transport_error::{TransportError, TransportErrorKind};
+
+/// What kind of failure an [`Error`] is. Prefer the predicates on [`Error`]
+/// for decisions; this is for reporting and exhaustive logging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The API answered with an `errors` document (whatever the status).
+    Api,
+    /// A non-success status without the API's error shape (an HTML proxy
+    /// page, plain text, an empty body).
+    Http,
+    /// A success status whose body did not decode; [`Error::json_path`] says
+    /// where.
+    Decode,
+    /// No response: see [`Error::transport_kind`].
+    Transport,
+    /// The server redirected to another origin (or too often); the redirect
+    /// was not followed, so the API key was not sent there.
+    Redirect,
+    /// The request was refused before sending (an invalid value).
+    InvalidRequest,
+    /// A server-side task failed.
+    TaskFailed,
+    /// A server-side task did not finish within the wait limit.
+    TaskTimeout,
+}
+
+/// The code of one API error entry: numeric `code` in CloudMC documents, or a
+/// string `errorCode` in others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ApiErrorCode {
+    /// A numeric code, e.g. `2012`.
+    Number(i64),
+    /// A symbolic code, e.g. `"FOO_ERROR"`.
+    Name(String),
+}
+
+impl fmt::Display for ApiErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiErrorCode::Number(n) => write!(f, "{n}"),
+            ApiErrorCode::Name(s) => f.write_str(s),
+        }
+    }
+}
+
+/// One entry of the API's `errors` array, kept whole.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApiErrorEntry {
+    /// `code` or `errorCode`, when present.
+    pub code: Option<ApiErrorCode>,
+    /// `message`, when present.
+    pub message: Option<String>,
+    /// `context`: free-form JSON.
+    pub context: Option<serde_json::Value>,
+    /// The entry exactly as sent.
+    pub raw: serde_json::Value,
+}
+
+impl ApiErrorEntry {
+    /// Reads an entry leniently: any JSON value is kept, whatever its shape.
+    pub(crate) fn from_value(raw: serde_json::Value) -> Self {
+        let field = |name: &str| raw.get(name);
+        let code = match field("code").or_else(|| field("errorCode")) {
+            Some(serde_json::Value::Number(n)) => n.as_i64().map(ApiErrorCode::Number),
+            Some(serde_json::Value::String(s)) => Some(ApiErrorCode::Name(s.clone())),
+            _ => None,
+        };
+        let message = match field("message") {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            _ => match &raw {
+                serde_json::Value::String(s) => Some(s.clone()),
+                _ => None,
+            },
+        };
+        let context = field("context").cloned();
+        ApiErrorEntry {
+            code,
+            message,
+            context,
+            raw,
+        }
+    }
+}
+
+impl fmt::Display for ApiErrorEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.code, &self.message) {
+            (Some(code), Some(message)) => write!(f, "{message} (code {code})"),
+            (None, Some(message)) => f.write_str(message),
+            (Some(code), None) => write!(f, "code {code}"),
+            (None, None) => write!(f, "{}", self.raw),
+        }
+    }
+}
+
+/// The server's `Retry-After`: a delay, or a moment in wall-clock time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// `Retry-After: <seconds>`.
+    Delay(Duration),
+    /// `Retry-After: <HTTP date>`.
+    At(SystemTime),
+}
+
+impl RetryAfter {
+    /// The delay from `now` (zero for a date in the past).
+    pub fn delay_from(self, now: SystemTime) -> Duration {
+        match self {
+            RetryAfter::Delay(d) => d,
+            RetryAfter::At(t) => t.duration_since(now).unwrap_or(Duration::ZERO),
+        }
+    }
+}
+
+/// How many bytes of a body [`Error`]'s `Display` shows.
+const EXCERPT_BYTES: usize = 300;
+
+/// The error of every call: opaque, so it can grow, with predicates for the
+/// decisions users make. It never contains the API key; it keeps the whole
+/// response body (see [`Error::body`]) but shows only a short excerpt.
+pub struct Error(Box<Inner>);
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    status: Option<StatusCode>,
+    retry_after: Option<RetryAfter>,
+    api_errors: Vec<ApiErrorEntry>,
+    body: Option<Vec<u8>>,
+    json_path: Option<String>,
+    transport_kind: Option<TransportErrorKind>,
+    reached_server: bool,
+    attempts: u32,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error(Box::new(Inner {
+            kind,
+            message: message.into(),
+            status: None,
+            retry_after: None,
+            api_errors: Vec::new(),
+            body: None,
+            json_path: None,
+            transport_kind: None,
+            reached_server: true,
+            attempts: 1,
+            source: None,
+        }))
+    }
+
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
+        let mut e = Error::new(ErrorKind::InvalidRequest, message);
+        e.0.reached_server = false;
+        e
+    }
+
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.0.status = Some(status);
+        self
+    }
+
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<RetryAfter>) -> Self {
+        self.0.retry_after = retry_after;
+        self
+    }
+
+    pub(crate) fn with_api_errors(mut self, errors: Vec<ApiErrorEntry>) -> Self {
+        self.0.api_errors = errors;
+        self
+    }
+
+    pub(crate) fn with_body(mut self, body: Vec<u8>) -> Self {
+        self.0.body = Some(body);
+        self
+    }
+
+    pub(crate) fn with_json_path(mut self, path: String) -> Self {
+        self.0.json_path = Some(path);
+        self
+    }
+
+    pub(crate) fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        self.0.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.0.attempts = attempts;
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.0.status
+    }
+
+    /// 404: the image (or task) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.0.status == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// 401: the API key was missing or not accepted.
+    pub fn is_unauthorized(&self) -> bool {
+        self.0.status == Some(StatusCode::UNAUTHORIZED)
+    }
+
+    /// 403: the key is valid but may not do this.
+    pub fn is_forbidden(&self) -> bool {
+        self.0.status == Some(StatusCode::FORBIDDEN)
+    }
+
+    /// 429: too many requests; see [`Error::retry_after`].
+    pub fn is_rate_limited(&self) -> bool {
+        self.0.status == Some(StatusCode::TOO_MANY_REQUESTS)
+    }
+
+    /// A 5xx status.
+    pub fn is_server_error(&self) -> bool {
+        self.0.status.is_some_and(|s| s.is_server_error())
+    }
+
+    /// A connect or request timeout.
+    pub fn is_timeout(&self) -> bool {
+        self.0.transport_kind == Some(TransportErrorKind::Timeout)
+            || self.0.kind == ErrorKind::TaskTimeout
+    }
+
+    /// No connection could be made.
+    pub fn is_connect(&self) -> bool {
+        self.0.transport_kind == Some(TransportErrorKind::Connect)
+    }
+
+    /// The response body was over the size limit.
+    pub fn is_body_too_large(&self) -> bool {
+        self.0.transport_kind == Some(TransportErrorKind::BodyTooLarge)
+    }
+
+    /// A success response whose body did not decode.
+    pub fn is_decode(&self) -> bool {
+        self.0.kind == ErrorKind::Decode
+    }
+
+    /// The transport failure kind, when no response arrived.
+    pub fn transport_kind(&self) -> Option<TransportErrorKind> {
+        self.0.transport_kind
+    }
+
+    /// The server's `Retry-After`, when it sent one.
+    pub fn retry_after(&self) -> Option<RetryAfter> {
+        self.0.retry_after
+    }
+
+    /// Every entry of the API's `errors` array.
+    pub fn api_errors(&self) -> &[ApiErrorEntry] {
+        &self.0.api_errors
+    }
+
+    /// The API's own messages, in order.
+    pub fn api_messages(&self) -> impl Iterator<Item = &str> {
+        self.0.api_errors.iter().filter_map(|e| e.message.as_deref())
+    }
+
+    /// The whole response body, when one arrived.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.0.body.as_deref()
+    }
+
+    /// Where a body failed to decode, e.g. `data[3].createdAt`.
+    pub fn json_path(&self) -> Option<&str> {
+        self.0.json_path.as_deref()
+    }
+
+    /// Whether the request may have reached the server (false only when it
+    /// certainly did not: refused locally, or no connection was made). A
+    /// create or delete that fails with `true` may still have happened.
+    pub fn may_have_reached_server(&self) -> bool {
+        self.0.reached_server
+    }
+
+    /// How many attempts were made before giving up.
+    pub fn attempts(&self) -> u32 {
+        self.0.attempts
+    }
+
+    /// The description, without the body excerpt.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        let kind = e.kind();
+        let mut err = Error::new(ErrorKind::Transport, e.to_string());
+        err.0.transport_kind = Some(kind);
+        err.0.reached_server = kind.may_have_reached_server();
+        err.with_source(e)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.0;
+        f.debug_struct("Error")
+            .field("kind", &inner.kind)
+            .field("message", &inner.message)
+            .field("status", &inner.status)
+            .field("api_errors", &inner.api_errors)
+            .field("json_path", &inner.json_path)
+            .field("transport_kind", &inner.transport_kind)
+            .field("retry_after", &inner.retry_after)
+            .field("attempts", &inner.attempts)
+            .field("body_len", &inner.body.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.0;
+        if let Some(status) = inner.status {
+            write!(f, "HTTP {status}: ")?;
+        }
+        f.write_str(&inner.message)?;
+        if let Some(path) = &inner.json_path {
+            write!(f, " at `{path}`")?;
+        }
+        if inner.attempts > 1 {
+            write!(f, " (after {} attempts)", inner.attempts)?;
+        }
+        if inner.kind == ErrorKind::Http || inner.kind == ErrorKind::Decode {
+            if let Some(body) = inner.body.as_deref().filter(|b| !b.is_empty()) {
+                write!(f, "; body: {}", excerpt(body))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// A short, single-line, printable excerpt of a body.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(EXCERPT_BYTES)];
+    let text = String::from_utf8_lossy(cut);
+    let mut out: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if body.len() > EXCERPT_BYTES {
+        out.push_str(&format!("… ({} bytes in all)", body.len()));
+    }
+    out
+}

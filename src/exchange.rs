@@ -1,0 +1,200 @@
+//! [`Exchange`]: one call, driven to its end: retries and same-origin
+//! redirects decided here, sending and sleeping left to the caller.
+//!
+//! ```text
+//! let mut call = Exchange::new(request, decode, policy);
+//! loop {
+//!     let response = transport.send(call.next_request(Instant::now()));
+//!     match call.handle(response, Instant::now(), SystemTime::now(), random()) {
+//!         Step::Done(result) => return result,
+//!         Step::SendAgain { wait, .. } => sleep(wait),
+//!     }
+//! }
+//! ```
+
+use std::fmt;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::header::LOCATION;
+use http::{Method, Request, Response, StatusCode, Uri};
+use url::Url;
+
+use crate::error::{Error, ErrorKind};
+use crate::retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
+use crate::transport_error::TransportError;
+
+/// How many same-origin redirects one call follows.
+pub const MAX_REDIRECTS: u32 = 3;
+
+/// A decoder for one operation's success response.
+pub type Decode<T> = fn(Response<Vec<u8>>) -> Result<T, Error>;
+
+/// What the driver does next.
+#[derive(Debug)]
+pub enum Step<T> {
+    /// The call is over.
+    Done(Result<T, Error>),
+    /// Send [`Exchange::next_request`] again once `wait` has passed.
+    SendAgain {
+        /// How long to wait first.
+        wait: Duration,
+        /// Why, for a progress line: `"HTTP 503 Service Unavailable"`,
+        /// `"timed out: …"`, `"redirected"`.
+        reason: String,
+        /// The attempt that just ended, counting from 1.
+        attempt: u32,
+    },
+}
+
+/// One API call in progress.
+pub struct Exchange<T> {
+    request: Request<Vec<u8>>,
+    decode: Decode<T>,
+    policy: RetryPolicy,
+    started: Option<Instant>,
+    attempts: u32,
+    redirects: u32,
+}
+
+impl<T> fmt::Debug for Exchange<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchange")
+            .field("method", self.request.method())
+            .field("uri", self.request.uri())
+            .field("attempts", &self.attempts)
+            .field("redirects", &self.redirects)
+            .finish()
+    }
+}
+
+impl<T> Exchange<T> {
+    /// Starts a call of `request`, decoded by `decode`, retried under `policy`.
+    pub fn new(request: Request<Vec<u8>>, decode: Decode<T>, policy: RetryPolicy) -> Self {
+        Exchange {
+            request,
+            decode,
+            policy,
+            started: None,
+            attempts: 0,
+            redirects: 0,
+        }
+    }
+
+    /// The request to send now. `now` starts the call's clock on the first
+    /// call.
+    pub fn next_request(&mut self, now: Instant) -> Request<Vec<u8>> {
+        self.started.get_or_insert(now);
+        self.attempts += 1;
+        self.request.clone()
+    }
+
+    /// The method of the call.
+    pub fn method(&self) -> &Method {
+        self.request.method()
+    }
+
+    /// Consumes the result of sending the last request and says what next.
+    /// `now`, `wall` and `random` (in `[0, 1)`) are the caller's clock,
+    /// wall clock and random source.
+    pub fn handle(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        now: Instant,
+        wall: SystemTime,
+        random: f64,
+    ) -> Step<T> {
+        let attempt = Attempt {
+            number: self.attempts.max(1),
+            elapsed: now.saturating_duration_since(*self.started.get_or_insert(now)),
+            now: wall,
+            random,
+        };
+        let response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                let decision = self.policy.decide(
+                    self.request.method(),
+                    Outcome::Transport(error.kind()),
+                    attempt,
+                );
+                return match decision {
+                    RetryDecision::RetryAfter(wait) => Step::SendAgain {
+                        wait,
+                        reason: error.to_string(),
+                        attempt: attempt.number,
+                    },
+                    RetryDecision::Stop => {
+                        Step::Done(Err(Error::from(error).with_attempts(attempt.number)))
+                    }
+                };
+            }
+        };
+        let status = response.status();
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            return self.redirect(&response);
+        }
+        let outcome = Outcome::Response {
+            status,
+            headers: response.headers(),
+        };
+        match self.policy.decide(self.request.method(), outcome, attempt) {
+            RetryDecision::RetryAfter(wait) => Step::SendAgain {
+                wait,
+                reason: format!("HTTP {status}"),
+                attempt: attempt.number,
+            },
+            RetryDecision::Stop => {
+                Step::Done((self.decode)(response).map_err(|e| e.with_attempts(attempt.number)))
+            }
+        }
+    }
+
+    /// Follows a redirect only to the same origin and only for GET; anything
+    /// else ends the call, so the API key never goes to another origin.
+    fn redirect(&mut self, response: &Response<Vec<u8>>) -> Step<T> {
+        let status = response.status();
+        let refuse = |why: String| {
+            Step::Done(Err(Error::new(ErrorKind::Redirect, why)
+                .with_status(status)
+                .with_body(response.body().clone())))
+        };
+        let Some(location) = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+        else {
+            return refuse("a redirect without a usable Location".to_owned());
+        };
+        let current = Url::parse(&self.request.uri().to_string());
+        let target = current.as_ref().ok().and_then(|c| c.join(location).ok());
+        let (Ok(current), Some(target)) = (current, target) else {
+            return refuse(format!("a redirect to an invalid location {location:?}"));
+        };
+        if target.origin() != current.origin() {
+            return refuse(format!(
+                "a redirect to another origin ({}) was not followed, so the API key was not sent there",
+                target.origin().ascii_serialization()
+            ));
+        }
+        if self.request.method() != Method::GET {
+            return refuse(format!(
+                "a redirect of a {} request was not followed",
+                self.request.method()
+            ));
+        }
+        if self.redirects >= MAX_REDIRECTS {
+            return refuse(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        let Ok(uri) = target.as_str().parse::<Uri>() else {
+            return refuse(format!("a redirect to an invalid location {location:?}"));
+        };
+        self.redirects += 1;
+        self.attempts = self.attempts.saturating_sub(1);
+        *self.request.uri_mut() = uri;
+        Step::SendAgain {
+            wait: Duration::ZERO,
+            reason: format!("redirected ({status}) to {}", target.path()),
+            attempt: self.attempts,
+        }
+    }
+}

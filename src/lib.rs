@@ -1,0 +1,94 @@
+//! A client for the [Cox Edge](https://portal.coxedge.com) images API.
+//!
+//! # Layout
+//!
+//! The crate is a **sans-IO core** with transports beside it:
+//!
+//! - The core (everything at the top level) builds [`http::Request`] values
+//!   and turns a response's status, headers and bytes into typed values or a
+//!   typed [`Error`]. It opens no socket, starts no runtime, reads no clock
+//!   and draws no random number: time and randomness are arguments. What a
+//!   client *decides* lives here: what to send ([`Endpoint`]), how to read the
+//!   answer ([`decode_image_list`], [`decode_image`]), whether and when to
+//!   retry ([`RetryPolicy`], [`Exchange`]), and when to poll a task again
+//!   ([`TaskPoller`]).
+//! - [`transports`] sends, receives and sleeps: the [`transports::Transport`]
+//!   and [`transports::AsyncTransport`] traits (closures implement them), the
+//!   [`transports::Client`] and [`transports::AsyncClient`] facades, and the
+//!   `ureq` (blocking) and `hyper` (async, tokio) adapters behind features.
+//! - `simulator` (feature `simulator`) is a local stand-in for the API over
+//!   real sockets, for tests; the `coxedge-images` command (feature `cli`)
+//!   lives in `cli/`. The core imports neither.
+//!
+//! # Example: the core with any HTTP client
+//!
+//! ```
+//! use coxedge_images::{ApiKey, Endpoint, ListOptions, decode_image_list};
+//!
+//! let endpoint = Endpoint::builder()
+//!     .service("edge-services")
+//!     .environment("test-area")
+//!     .api_key(ApiKey::new("my-key")?)
+//!     .build()?;
+//! let request = endpoint.list_images_request(&ListOptions::new().system_only())?;
+//! assert_eq!(
+//!     request.uri(),
+//!     "https://portal.coxedge.com/api/v1/services/edge-services/test-area/images?includeOnlySystemImages=true"
+//! );
+//!
+//! // Send `request` with any HTTP client, then hand the answer back:
+//! let response = http::Response::builder()
+//!     .status(200)
+//!     .body(br#"{"data": [], "metadata": {"recordCount": 0}}"#.to_vec())?;
+//! let list = decode_image_list(response)?;
+//! assert!(list.images.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What the core does not do
+//!
+//! No networking, no TLS, no DNS, no files, no threads, no clock, no
+//! randomness, and no logging: it cannot leak the API key anywhere, because
+//! it never writes anything.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod endpoint;
+mod error;
+mod exchange;
+mod filter;
+mod id;
+mod image;
+mod list_options;
+mod reference;
+mod request;
+mod response;
+mod retry;
+mod secret;
+mod segment;
+mod status;
+mod strings;
+mod transport_error;
+
+pub use endpoint::{
+    ConfigError, DEFAULT_BASE_URL, Endpoint, EndpointBuilder, USER_AGENT, check_request_security, is_loopback,
+};
+pub use error::{ApiErrorCode, ApiErrorEntry, Error, ErrorKind, RetryAfter};
+pub use exchange::{Decode, Exchange, MAX_REDIRECTS, Step};
+pub use filter::{ImageFilter, resolve};
+pub use id::{IdKind, ImageId, ParseIdError};
+pub use image::{Image, ImageList, ListMetadata, SYSTEM_SLUG};
+pub use list_options::{ImageType, ListOptions};
+pub use reference::ImageReference;
+pub use request::API_KEY_HEADER;
+pub use response::{decode_image, decode_image_list, retry_after};
+pub use retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
+pub use secret::ApiKey;
+pub use status::ImageStatus;
+pub use transport_error::{TransportError, TransportErrorKind};
+
+/// Re-exported so users name the same `time` types the model uses.
+pub use time;
+
+#[path = "../transports/mod.rs"]
+pub mod transports;

@@ -1,0 +1,181 @@
+//! Turning a response (status, headers, body bytes) into typed values or a
+//! typed [`Error`].
+//!
+//! The success path decodes in one pass, borrowing strings from the body.
+//! Only when that fails is the body read again, to find the API's `errors`
+//! document or the JSON path that broke, so errors cost nothing until they
+//! happen.
+
+use http::header::{CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, Response, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiErrorEntry, Error, ErrorKind, RetryAfter};
+use crate::image::{Image, ImageList, ListMetadata};
+
+/// Decodes the answer to [`Endpoint::list_images_request`](crate::Endpoint::list_images_request).
+pub fn decode_image_list(response: Response<Vec<u8>>) -> Result<ImageList, Error> {
+    let (images, metadata) = decode_data::<Vec<Image>>(response)?;
+    Ok(ImageList::new(images, metadata.unwrap_or_default()))
+}
+
+/// Decodes the answer to [`Endpoint::get_image_request`](crate::Endpoint::get_image_request).
+pub fn decode_image(response: Response<Vec<u8>>) -> Result<Image, Error> {
+    decode_data::<Image>(response).map(|(image, _)| image)
+}
+
+/// The success envelope `{"data": …, "metadata": …}`; `errors` is looked at
+/// so that a 2xx carrying the API's error document is not taken for success.
+#[derive(Deserialize)]
+struct Envelope<T> {
+    data: Option<T>,
+    #[serde(default)]
+    metadata: Option<ListMetadata>,
+    #[serde(default)]
+    errors: Option<serde::de::IgnoredAny>,
+}
+
+/// Only the `errors` array, read leniently from any JSON object.
+#[derive(Deserialize)]
+struct ErrorDocument {
+    errors: Option<serde_json::Value>,
+}
+
+/// Decodes `{"data": T, "metadata": …}` from a 2xx response, or the error
+/// the response stands for.
+pub(crate) fn decode_data<T: DeserializeOwned>(
+    response: Response<Vec<u8>>,
+) -> Result<(T, Option<ListMetadata>), Error> {
+    let (parts, body) = response.into_parts();
+    check_success(parts.status, &parts.headers, &body)?;
+    match serde_json::from_slice::<Envelope<T>>(&body) {
+        Ok(Envelope {
+            data: Some(data),
+            metadata,
+            errors: None,
+        }) => Ok((data, metadata)),
+        _ => Err(body_error::<Envelope<T>>(parts.status, &parts.headers, body, "data")),
+    }
+}
+
+/// Decodes a 2xx body of any shape `T` (used by the task decoder).
+pub(crate) fn decode_json<T: DeserializeOwned>(response: Response<Vec<u8>>) -> Result<T, Error> {
+    let (parts, body) = response.into_parts();
+    check_success(parts.status, &parts.headers, &body)?;
+    serde_json::from_slice::<T>(&body)
+        .map_err(|_| body_error::<T>(parts.status, &parts.headers, body, ""))
+}
+
+/// Refuses what cannot be a success body before any JSON is read: a status
+/// other than 2xx, 204 or 1xx where a body is expected, an encoding we did
+/// not ask for.
+fn check_success(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
+    if !status.is_success() {
+        return Err(status_error(status, headers, body.to_vec()));
+    }
+    if status == StatusCode::NO_CONTENT || status == StatusCode::RESET_CONTENT {
+        return Err(Error::new(
+            ErrorKind::Decode,
+            format!("the server answered {status} with no body where a JSON body was expected"),
+        )
+        .with_status(status));
+    }
+    if let Some(encoding) = headers.get(CONTENT_ENCODING) {
+        let encoding = String::from_utf8_lossy(encoding.as_bytes()).to_string();
+        if !encoding.eq_ignore_ascii_case("identity") {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                format!("the body is encoded as {encoding:?}, which was not asked for"),
+            )
+            .with_status(status)
+            .with_body(body.to_vec()));
+        }
+    }
+    Ok(())
+}
+
+/// The error for a body that did not decode as `T`: the API's error document
+/// if the body holds one, else a decode error with the JSON path.
+fn body_error<T: DeserializeOwned>(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: Vec<u8>,
+    missing: &str,
+) -> Error {
+    if let Some(err) = api_error(status, headers, &body) {
+        return err.with_body(body);
+    }
+    let de = &mut serde_json::Deserializer::from_slice(&body);
+    let (message, path) = match serde_path_to_error::deserialize::<_, T>(de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            (e.into_inner().to_string(), path)
+        }
+        // Decoded the second time: the envelope lacked `data`.
+        Ok(_) => (format!("missing field `{missing}`"), ".".to_owned()),
+    };
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_string());
+    let mut message = format!("the response body did not decode: {message}");
+    if let Some(ct) = content_type.filter(|ct| !ct.to_ascii_lowercase().contains("json")) {
+        message.push_str(&format!(" (Content-Type was {ct:?})"));
+    }
+    Error::new(ErrorKind::Decode, message)
+        .with_status(status)
+        .with_json_path(path)
+        .with_body(body)
+}
+
+/// The error for a non-success status.
+pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: Vec<u8>) -> Error {
+    let err = api_error(status, headers, &body).unwrap_or_else(|| {
+        let what = status.canonical_reason().unwrap_or("unexpected status");
+        Error::new(ErrorKind::Http, format!("{what} without an API error body"))
+            .with_status(status)
+            .with_retry_after(retry_after(headers))
+    });
+    err.with_body(body)
+}
+
+/// The API error a body holds, if it is an object with an `errors` field.
+fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<Error> {
+    let doc: ErrorDocument = serde_json::from_slice(body).ok()?;
+    let entries: Vec<ApiErrorEntry> = match doc.errors? {
+        serde_json::Value::Array(items) => items.into_iter().map(ApiErrorEntry::from_value).collect(),
+        other => vec![ApiErrorEntry::from_value(other)],
+    };
+    let summary = if entries.is_empty() {
+        "the API reported an error (an empty `errors` list)".to_owned()
+    } else {
+        entries
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Some(
+        Error::new(ErrorKind::Api, summary)
+            .with_status(status)
+            .with_api_errors(entries)
+            .with_retry_after(retry_after(headers)),
+    )
+}
+
+/// Parses `Retry-After` as delay-seconds or an HTTP date. Anything else
+/// (negative, fractional, garbage, several values) is ignored.
+pub fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
+    let mut values = headers.get_all(RETRY_AFTER).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let text = value.to_str().ok()?.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        // Saturate absurd values; the retry policy caps them anyway.
+        let secs = text.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(RetryAfter::Delay(std::time::Duration::from_secs(secs)));
+    }
+    httpdate::parse_http_date(text).ok().map(RetryAfter::At)
+}

@@ -1,0 +1,144 @@
+//! The retry decision: a pure function of the attempt and its outcome.
+//!
+//! The caller supplies time (`elapsed`, `now`) and randomness (`random`);
+//! nothing here reads a clock or a random source, so the decision is exact
+//! and testable. Backoff is "full jitter" exponential
+//! (`random * min(cap, base * 2^(attempt-1))`); a server's `Retry-After`
+//! replaces it, capped at the same cap.
+
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderMap, Method, StatusCode};
+
+use crate::response::retry_after;
+use crate::transport_error::TransportErrorKind;
+
+/// Limits on retrying one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry).
+    pub max_attempts: u32,
+    /// The first backoff ceiling; doubles with each attempt.
+    pub base_delay: Duration,
+    /// The longest single wait, `Retry-After` included.
+    pub max_delay: Duration,
+    /// No retry starts if waiting for it would pass this much time since the
+    /// first attempt.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 4 attempts, backoff from 250 ms capped at 10 s, 60 s in all.
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(10),
+            max_elapsed: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What happened to one attempt, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome<'a> {
+    /// A response arrived with this status and these headers.
+    Response {
+        /// The status.
+        status: StatusCode,
+        /// The headers (for `Retry-After`).
+        headers: &'a HeaderMap,
+    },
+    /// No response: the transport failed this way.
+    Transport(TransportErrorKind),
+}
+
+/// The caller's facts about the attempt that just ended.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt {
+    /// Which attempt ended, counting from 1.
+    pub number: u32,
+    /// Time since the first attempt started.
+    pub elapsed: Duration,
+    /// Wall-clock time now (to read a `Retry-After` date).
+    pub now: SystemTime,
+    /// A random number in `[0, 1)` for the jitter.
+    pub random: f64,
+}
+
+/// The answer: wait and try again, or stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Send the request again after this long.
+    RetryAfter(Duration),
+    /// Do not retry: the outcome is final.
+    Stop,
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn never() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Decides whether to retry `method` after `outcome`.
+    ///
+    /// Only safe methods (GET, HEAD, OPTIONS) are retried: in this API even
+    /// DELETE starts a server-side task, so it is not repeated blindly. The
+    /// retried outcomes are 429, 502, 503, 504 and transport failures where
+    /// no answer came (connect, timeout, a broken connection).
+    pub fn decide(&self, method: &Method, outcome: Outcome<'_>, attempt: Attempt) -> RetryDecision {
+        if !is_safe(method) || attempt.number >= self.max_attempts {
+            return RetryDecision::Stop;
+        }
+        let server_says = match outcome {
+            Outcome::Response { status, headers } if is_retryable_status(status) => {
+                retry_after(headers).map(|r| r.delay_from(attempt.now))
+            }
+            Outcome::Transport(kind) if is_retryable_failure(kind) => None,
+            _ => return RetryDecision::Stop,
+        };
+        let wait = server_says
+            .unwrap_or_else(|| self.backoff(attempt.number, attempt.random))
+            .min(self.max_delay);
+        match attempt.elapsed.checked_add(wait) {
+            Some(total) if total <= self.max_elapsed => RetryDecision::RetryAfter(wait),
+            _ => RetryDecision::Stop,
+        }
+    }
+
+    /// Full-jitter backoff after attempt `number` (1-based).
+    fn backoff(&self, number: u32, random: f64) -> Duration {
+        let exponent = number.saturating_sub(1).min(31);
+        let ceiling = self
+            .base_delay
+            .checked_mul(1u32 << exponent)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay);
+        let random = if random.is_finite() {
+            random.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        ceiling.mul_f64(random)
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+fn is_retryable_failure(kind: TransportErrorKind) -> bool {
+    matches!(
+        kind,
+        TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Io
+    )
+}

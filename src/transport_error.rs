@@ -1,0 +1,119 @@
+//! [`TransportError`]: what a transport reports when no response arrived.
+//!
+//! Transports (ours in `transports/`, or a user's) turn their own failures
+//! into this type, so the core can decide about retries without knowing which
+//! HTTP library was used.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+/// The kind of transport failure; the retry decision looks only at this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (refused, DNS, unreachable). The request
+    /// did not reach the server.
+    Connect,
+    /// The connect or the whole-request timeout elapsed.
+    Timeout,
+    /// The connection broke while sending or receiving (reset, closed early,
+    /// a truncated body).
+    Io,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
+    /// The response body was larger than the configured limit; the rest was
+    /// not read.
+    BodyTooLarge,
+    /// The server did not speak valid HTTP.
+    Protocol,
+    /// The request was refused before any connection was attempted (for
+    /// example plain `http://` to a host that is not loopback).
+    Refused,
+    /// Anything else.
+    Other,
+}
+
+impl TransportErrorKind {
+    fn describe(self) -> &'static str {
+        match self {
+            TransportErrorKind::Connect => "could not connect",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Io => "connection failed",
+            TransportErrorKind::Tls => "TLS failed",
+            TransportErrorKind::BodyTooLarge => "response body too large",
+            TransportErrorKind::Protocol => "invalid HTTP from the server",
+            TransportErrorKind::Refused => "request refused",
+            TransportErrorKind::Other => "transport failed",
+        }
+    }
+
+    /// Whether a request that failed this way can have reached the server.
+    pub fn may_have_reached_server(self) -> bool {
+        !matches!(
+            self,
+            TransportErrorKind::Connect | TransportErrorKind::Refused | TransportErrorKind::Tls
+        )
+    }
+}
+
+/// A failure of the transport: no usable response arrived.
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: String,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A failure of the given kind with a human-readable detail.
+    pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
+        TransportError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying error (kept as the `source()`).
+    pub fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// The detail given by the transport.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.describe())?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}

@@ -1,0 +1,163 @@
+//! The async side: the [`AsyncTransport`] and [`AsyncSleep`] traits and the
+//! [`AsyncClient`] facade, usable on any runtime.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{Request, Response};
+
+use super::config::{Observer, RetryNotice};
+use super::jitter::Jitter;
+use crate::{
+    Decode, Endpoint, Error, Exchange, Image, ImageId, ImageList, ImageReference, ListOptions,
+    RetryPolicy, Step, TransportError, decode_image, decode_image_list,
+};
+
+/// Sends one request and resolves to its response.
+///
+/// Any non-2xx status is a response, not an error. Implemented for every
+/// `Fn(Request<Vec<u8>>) -> impl Future<Output = Result<…>> + Send`.
+pub trait AsyncTransport: Send + Sync {
+    /// Sends `request`; resolves to the whole response or why none arrived.
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send;
+}
+
+impl<F, Fut> AsyncTransport for F
+where
+    F: Fn(Request<Vec<u8>>) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send,
+{
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
+        self(request)
+    }
+}
+
+/// Waits, on whatever runtime the user runs. Implemented for every
+/// `Fn(Duration) -> impl Future<Output = ()> + Send`, e.g.
+/// `tokio::time::sleep`.
+pub trait AsyncSleep: Send + Sync {
+    /// Resolves after `duration`.
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send;
+}
+
+impl<F, Fut> AsyncSleep for F
+where
+    F: Fn(Duration) -> Fut + Send + Sync,
+    Fut: Future<Output = ()> + Send,
+{
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
+        self(duration)
+    }
+}
+
+/// An async client: the core's requests, decoders and retry decisions, sent
+/// through an [`AsyncTransport`], waiting with an [`AsyncSleep`]. Its futures
+/// are `Send`, so it works on multi-threaded runtimes; share it by reference
+/// or in an `Arc`.
+pub struct AsyncClient<T, S> {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) transport: T,
+    pub(crate) sleeper: S,
+    pub(crate) policy: RetryPolicy,
+    observer: Option<Observer>,
+    jitter: Jitter,
+}
+
+impl<T, S> fmt::Debug for AsyncClient<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncClient")
+            .field("endpoint", &self.endpoint)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: AsyncTransport, S: AsyncSleep> AsyncClient<T, S> {
+    /// A client for `endpoint` over `transport`, waiting with `sleeper`.
+    pub fn new(endpoint: Endpoint, transport: T, sleeper: S) -> Self {
+        AsyncClient {
+            endpoint,
+            transport,
+            sleeper,
+            policy: RetryPolicy::default(),
+            observer: None,
+            jitter: Jitter::new(),
+        }
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Calls `observer` before each retry wait.
+    pub fn on_retry(mut self, observer: impl Fn(&RetryNotice) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// The endpoint this client talks to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Lists the environment's images.
+    pub async fn list_images(&self, options: &ListOptions) -> Result<ImageList, Error> {
+        let request = self.endpoint.list_images_request(options)?;
+        self.call(request, decode_image_list).await
+    }
+
+    /// Fetches one image.
+    pub async fn get_image(&self, id: &ImageId) -> Result<Image, Error> {
+        let request = self.endpoint.get_image_request(id)?;
+        self.call(request, decode_image).await
+    }
+
+    /// Lists the images and picks the one `reference` names.
+    pub async fn resolve(&self, reference: &ImageReference) -> Result<Option<Image>, Error> {
+        let list = self.list_images(&ListOptions::new()).await?;
+        Ok(crate::resolve(&list.images, reference).cloned())
+    }
+
+    /// Runs one call to its end: send, and retry or follow as the core says.
+    pub async fn call<R>(&self, request: Request<Vec<u8>>, decode: Decode<R>) -> Result<R, Error> {
+        let mut exchange = Exchange::new(request, decode, self.policy.clone());
+        loop {
+            let result = self
+                .transport
+                .send(exchange.next_request(Instant::now()))
+                .await;
+            match exchange.handle(result, Instant::now(), SystemTime::now(), self.jitter.next()) {
+                Step::Done(result) => return result,
+                Step::SendAgain {
+                    wait,
+                    reason,
+                    attempt,
+                } => {
+                    if let Some(observer) = &self.observer {
+                        observer(&RetryNotice {
+                            reason,
+                            attempt,
+                            wait,
+                        });
+                    }
+                    self.sleeper.sleep(wait).await;
+                }
+            }
+        }
+    }
+}

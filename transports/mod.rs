@@ -1,0 +1,42 @@
+//! Sending requests: the transport traits, the client facades that drive the
+//! core, and the adapters for ureq (blocking) and hyper (async).
+//!
+//! A transport only sends a request and returns the response (or a
+//! [`TransportError`](crate::TransportError)); a facade only supplies the
+//! clock, randomness and sleeping. Every decision (retry, redirect, decode)
+//! is the core's.
+//!
+//! Plug any HTTP client by implementing [`Transport`] or [`AsyncTransport`],
+//! or pass a closure:
+//!
+//! ```
+//! use coxedge_images::transports::Client;
+//! use coxedge_images::{ApiKey, Endpoint, ListOptions, TransportError};
+//!
+//! let endpoint = Endpoint::builder()
+//!     .service("edge-services")
+//!     .environment("test-area")
+//!     .api_key(ApiKey::new("my-key")?)
+//!     .build()?;
+//! let transport = |request: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
+//!     assert_eq!(request.headers()["mc-api-key"], "my-key");
+//!     Ok(http::Response::new(br#"{"data": []}"#.to_vec()))
+//! };
+//! let client = Client::new(endpoint, transport);
+//! assert!(client.list_images(&ListOptions::new())?.images.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod asynchronous;
+mod blocking;
+mod config;
+mod jitter;
+
+pub use asynchronous::{AsyncClient, AsyncSleep, AsyncTransport};
+pub use blocking::{Client, Transport};
+pub use config::{RetryNotice, TransportConfig};
+
+#[cfg(feature = "hyper")]
+pub mod hyper;
+#[cfg(feature = "ureq")]
+pub mod ureq;
