@@ -159,8 +159,11 @@ impl EndpointBuilder {
             .api_key
             .ok_or_else(|| ConfigError::new("api key", "is missing"))?;
         let user_agent = match self.user_agent {
-            Some(prefix) => HeaderValue::from_str(&format!("{prefix} {USER_AGENT}"))
-                .map_err(|_| ConfigError::new("user agent prefix", "is not a valid header value"))?,
+            Some(prefix) => {
+                HeaderValue::from_str(&format!("{prefix} {USER_AGENT}")).map_err(|_| {
+                    ConfigError::new("user agent prefix", "is not a valid header value")
+                })?
+            }
             None => HeaderValue::from_static(USER_AGENT),
         };
         Ok(Endpoint {
@@ -182,7 +185,8 @@ fn required_segment(what: &'static str, value: Option<String>) -> Result<String,
 
 fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, ConfigError> {
     let what = "base URL";
-    let url = Url::parse(text).map_err(|e| ConfigError::owned(what, format!("is not a URL: {e}")))?;
+    let url =
+        Url::parse(text).map_err(|e| ConfigError::owned(what, format!("is not a URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure_http || is_loopback(&url) => {}

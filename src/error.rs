@@ -195,7 +195,10 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+    pub(crate) fn with_source(
+        mut self,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
         self.0.source = Some(source.into());
         self
     }
@@ -278,7 +281,10 @@ impl Error {
 
     /// The API's own messages, in order.
     pub fn api_messages(&self) -> impl Iterator<Item = &str> {
-        self.0.api_errors.iter().filter_map(|e| e.message.as_deref())
+        self.0
+            .api_errors
+            .iter()
+            .filter_map(|e| e.message.as_deref())
     }
 
     /// The whole response body, when one arrived.

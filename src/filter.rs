@@ -102,7 +102,11 @@ pub fn resolve<'a>(
         .filter(|i| i.slug == reference.slug() && i.family() == reference.family());
     match reference.tag() {
         Some(tag) => same_family.filter(|i| i.tag() == tag).max_by(|a, b| {
-            (a.status.is_ready(), a.created_at, &a.id).cmp(&(b.status.is_ready(), b.created_at, &b.id))
+            (a.status.is_ready(), a.created_at, &a.id).cmp(&(
+                b.status.is_ready(),
+                b.created_at,
+                &b.id,
+            ))
         }),
         None => same_family
             .filter(|i| i.status.is_ready())

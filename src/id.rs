@@ -46,9 +46,11 @@ impl ImageId {
             ParseIdError::with_reason(IdKind::ImageId, s, "must be stackId/family/tag")
         })?;
         let rest = &s[first + 1..];
-        let second = first + 1 + rest.find('/').ok_or_else(|| {
-            ParseIdError::with_reason(IdKind::ImageId, s, "must be stackId/family/tag")
-        })?;
+        let second = first
+            + 1
+            + rest.find('/').ok_or_else(|| {
+                ParseIdError::with_reason(IdKind::ImageId, s, "must be stackId/family/tag")
+            })?;
         let (stack_id, family, tag) = (&s[..first], &s[first + 1..second], &s[second + 1..]);
         check_segment(stack_id).map_err(|p| err("stack id", p))?;
         check_segment(family).map_err(|p| err("family", p))?;
@@ -168,7 +170,12 @@ pub struct ParseIdError {
 const EXCERPT_CHARS: usize = 80;
 
 impl ParseIdError {
-    pub(crate) fn new(kind: IdKind, input: &str, part: &'static str, problem: SegmentProblem) -> Self {
+    pub(crate) fn new(
+        kind: IdKind,
+        input: &str,
+        part: &'static str,
+        problem: SegmentProblem,
+    ) -> Self {
         ParseIdError {
             kind,
             input: excerpt(input),

@@ -71,7 +71,8 @@ mod strings;
 mod transport_error;
 
 pub use endpoint::{
-    ConfigError, DEFAULT_BASE_URL, Endpoint, EndpointBuilder, USER_AGENT, check_request_security, is_loopback,
+    ConfigError, DEFAULT_BASE_URL, Endpoint, EndpointBuilder, USER_AGENT, check_request_security,
+    is_loopback,
 };
 pub use error::{ApiErrorCode, ApiErrorEntry, Error, ErrorKind, RetryAfter};
 pub use exchange::{Decode, Exchange, MAX_REDIRECTS, Step};

@@ -33,7 +33,9 @@ impl std::str::FromStr for ImageType {
         match s.to_ascii_lowercase().as_str() {
             "default" => Ok(ImageType::Default),
             "custom" => Ok(ImageType::Custom),
-            _ => Err(format!("unknown image type {s:?} (expected default or custom)")),
+            _ => Err(format!(
+                "unknown image type {s:?} (expected default or custom)"
+            )),
         }
     }
 }

@@ -55,7 +55,12 @@ pub(crate) fn decode_data<T: DeserializeOwned>(
             metadata,
             errors: None,
         }) => Ok((data, metadata)),
-        _ => Err(body_error::<Envelope<T>>(parts.status, &parts.headers, body, "data")),
+        _ => Err(body_error::<Envelope<T>>(
+            parts.status,
+            &parts.headers,
+            body,
+            "data",
+        )),
     }
 }
 
@@ -143,7 +148,9 @@ pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: Vec<u8
 fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<Error> {
     let doc: ErrorDocument = serde_json::from_slice(body).ok()?;
     let entries: Vec<ApiErrorEntry> = match doc.errors? {
-        serde_json::Value::Array(items) => items.into_iter().map(ApiErrorEntry::from_value).collect(),
+        serde_json::Value::Array(items) => {
+            items.into_iter().map(ApiErrorEntry::from_value).collect()
+        }
         other => vec![ApiErrorEntry::from_value(other)],
     };
     let summary = if entries.is_empty() {

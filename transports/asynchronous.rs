@@ -141,7 +141,12 @@ impl<T: AsyncTransport, S: AsyncSleep> AsyncClient<T, S> {
                 .transport
                 .send(exchange.next_request(Instant::now()))
                 .await;
-            match exchange.handle(result, Instant::now(), SystemTime::now(), self.jitter.next()) {
+            match exchange.handle(
+                result,
+                Instant::now(),
+                SystemTime::now(),
+                self.jitter.next(),
+            ) {
                 Step::Done(result) => return result,
                 Step::SendAgain {
                     wait,

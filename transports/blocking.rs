@@ -87,7 +87,10 @@ impl<T: Transport> Client<T> {
 
     /// Lists the environment's images.
     pub fn list_images(&self, options: &ListOptions) -> Result<ImageList, Error> {
-        self.call(self.endpoint.list_images_request(options)?, decode_image_list)
+        self.call(
+            self.endpoint.list_images_request(options)?,
+            decode_image_list,
+        )
     }
 
     /// Fetches one image.
@@ -107,7 +110,12 @@ impl<T: Transport> Client<T> {
         let mut exchange = Exchange::new(request, decode, self.policy.clone());
         loop {
             let result = self.transport.send(exchange.next_request(Instant::now()));
-            match exchange.handle(result, Instant::now(), SystemTime::now(), self.jitter.next()) {
+            match exchange.handle(
+                result,
+                Instant::now(),
+                SystemTime::now(),
+                self.jitter.next(),
+            ) {
                 Step::Done(result) => return result,
                 Step::SendAgain {
                     wait,

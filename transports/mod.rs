@@ -35,8 +35,3 @@ mod jitter;
 pub use asynchronous::{AsyncClient, AsyncSleep, AsyncTransport};
 pub use blocking::{Client, Transport};
 pub use config::{RetryNotice, TransportConfig};
-
-#[cfg(feature = "hyper")]
-pub mod hyper;
-#[cfg(feature = "ureq")]
-pub mod ureq;
