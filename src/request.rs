@@ -7,6 +7,7 @@
 
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderName, USER_AGENT};
 use http::{HeaderValue, Method, Request};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
 use crate::endpoint::Endpoint;
@@ -17,41 +18,56 @@ use crate::list_options::ListOptions;
 /// The API key header.
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("mc-api-key");
 
+/// What a path segment may keep unencoded: RFC 3986 unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 impl Endpoint {
     /// `GET …/services/:service/:environment/images` with the list options.
     pub fn list_images_request(&self, options: &ListOptions) -> Result<Request<Vec<u8>>, Error> {
-        let mut url = self.images_url(&[]);
-        if !options.query_pairs().is_empty() {
-            let mut query = url.query_pairs_mut();
-            for (key, value) in options.query_pairs() {
-                query.append_pair(key, &value);
-            }
-        }
+        let url = self.images_url(&[], &options.query_pairs());
         self.request(Method::GET, url, None)
     }
 
     /// `GET …/images/:stackId/:family/:tag`.
     pub fn get_image_request(&self, id: &ImageId) -> Result<Request<Vec<u8>>, Error> {
-        self.request(Method::GET, self.images_url(&id.parts()), None)
+        self.request(Method::GET, self.images_url(&id.parts(), &[]), None)
     }
 
-    /// The URL `<base>/services/:service/:environment/images[/parts…]`, with
-    /// `org_id` when configured.
-    pub(crate) fn images_url(&self, extra: &[&str]) -> Url {
+    /// `<base>/services/:service/:environment/images[/extra…]?query`.
+    pub(crate) fn images_url(&self, extra: &[&str], query: &[(&str, String)]) -> Url {
         let fixed = ["services", &self.service, &self.environment, "images"];
-        self.url(fixed.iter().copied().chain(extra.iter().copied()))
+        self.url(fixed.iter().chain(extra), query)
     }
 
-    /// `<base>/<segments…>` with `org_id` when configured.
-    pub(crate) fn url<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Url {
+    /// `<base>/<segments…>?<query>&org_id=…`. Each segment is percent-encoded
+    /// here, everything but RFC 3986's unreserved characters, because `url`'s
+    /// own segment pushing silently drops tabs and newlines.
+    pub(crate) fn url<'a>(
+        &self,
+        segments: impl IntoIterator<Item = &'a &'a str>,
+        query: &[(&str, String)],
+    ) -> Url {
         let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
+        let mut path = url.path().trim_end_matches('/').to_owned();
+        for segment in segments {
+            path.push('/');
+            path.extend(utf8_percent_encode(segment, SEGMENT));
         }
-        if let Some(org) = &self.org_id {
-            url.query_pairs_mut().append_pair("org_id", org);
+        url.set_path(&path);
+        if !query.is_empty() || self.org_id.is_some() {
+            let mut pairs = url.query_pairs_mut();
+            for (key, value) in query {
+                pairs.append_pair(key, value);
+            }
+            if let Some(org) = &self.org_id {
+                pairs.append_pair("org_id", org);
+            }
         }
         url
     }

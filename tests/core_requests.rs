@@ -1,0 +1,214 @@
+//! Request building: URIs, headers, encoding and configuration.
+
+use coxedge_images::{ApiKey, Endpoint, ImageId, ImageType, ListOptions};
+use percent_encoding::percent_decode_str;
+use proptest::prelude::*;
+
+fn endpoint(base: &str) -> Endpoint {
+    Endpoint::builder()
+        .base_url(base)
+        .service("cox")
+        .environment("test-area")
+        .api_key(ApiKey::new("canary-key").unwrap())
+        .build()
+        .unwrap()
+}
+
+fn decoded_segments(uri: &http::Uri) -> Vec<String> {
+    uri.path()
+        .split('/')
+        .skip(1)
+        .map(|s| percent_decode_str(s).decode_utf8().unwrap().into_owned())
+        .collect()
+}
+
+#[test]
+fn spec_get_request() {
+    let e = endpoint("https://portal.coxedge.com/api/v1");
+    let id: ImageId = "a8050b2b-39eb-4929-bce5-1af42055903e/ubuntu/v20201110"
+        .parse()
+        .unwrap();
+    let r = e.get_image_request(&id).unwrap();
+    assert_eq!(r.method(), http::Method::GET);
+    assert_eq!(
+        r.uri(),
+        "https://portal.coxedge.com/api/v1/services/cox/test-area/images/a8050b2b-39eb-4929-bce5-1af42055903e/ubuntu/v20201110"
+    );
+    assert_eq!(r.headers()["mc-api-key"], "canary-key");
+    assert!(r.headers()["mc-api-key"].is_sensitive());
+    assert_eq!(r.headers()["accept"], "application/json");
+    assert!(
+        r.headers()["user-agent"]
+            .to_str()
+            .unwrap()
+            .starts_with("coxedge-images/")
+    );
+    assert!(r.body().is_empty());
+    assert!(r.headers().get("content-type").is_none());
+}
+
+#[test]
+fn base_url_with_or_without_slash_and_prefix_kept() {
+    for base in [
+        "https://h.example/api/v1",
+        "https://h.example/api/v1/",
+        "https://h.example/api/v1//",
+    ] {
+        let r = endpoint(base)
+            .list_images_request(&ListOptions::new())
+            .unwrap();
+        assert_eq!(
+            r.uri(),
+            "https://h.example/api/v1/services/cox/test-area/images",
+            "{base}"
+        );
+    }
+    let r = endpoint("https://h.example")
+        .list_images_request(&ListOptions::new())
+        .unwrap();
+    assert_eq!(r.uri(), "https://h.example/services/cox/test-area/images");
+}
+
+#[test]
+fn org_id_on_every_request() {
+    let e = Endpoint::builder()
+        .service("cox")
+        .environment("env")
+        .org_id("org 1&x=y")
+        .api_key(ApiKey::new("k").unwrap())
+        .build()
+        .unwrap();
+    let list = e
+        .list_images_request(&ListOptions::new().system_only())
+        .unwrap();
+    assert_eq!(
+        list.uri().query(),
+        Some("includeOnlySystemImages=true&org_id=org+1%26x%3Dy")
+    );
+    let get = e.get_image_request(&"a/b/c".parse().unwrap()).unwrap();
+    assert_eq!(get.uri().query(), Some("org_id=org+1%26x%3Dy"));
+}
+
+#[test]
+fn configuration_is_validated() {
+    let key = || ApiKey::new("k").unwrap();
+    let build = |base: &str, insecure: bool| {
+        Endpoint::builder()
+            .base_url(base)
+            .service("cox")
+            .environment("env")
+            .api_key(key())
+            .allow_insecure_http(insecure)
+            .build()
+    };
+    assert!(build("http://127.0.0.1:8080/api/v1", false).is_ok());
+    assert!(build("http://127.5.6.7/api/v1", false).is_ok());
+    assert!(build("http://localhost/api/v1", false).is_ok());
+    assert!(build("http://[::1]:9/api/v1", false).is_ok());
+    let e = build("http://portal.coxedge.com/api/v1", false).unwrap_err();
+    assert_eq!(e.setting(), "base URL");
+    assert!(build("http://portal.coxedge.com/api/v1", true).is_ok());
+    assert!(build("ftp://x/", false).is_err());
+    assert!(build("https://user:pw@x/", false).is_err());
+    assert!(build("https://x/?a=b", false).is_err());
+    assert!(build("not a url", false).is_err());
+    for bad in ["", ".", "..", "a/b"] {
+        let e = Endpoint::builder()
+            .service(bad)
+            .environment("env")
+            .api_key(key())
+            .build()
+            .unwrap_err();
+        assert_eq!(e.setting(), "service code");
+    }
+    let e = Endpoint::builder()
+        .service("cox")
+        .environment("env")
+        .build()
+        .unwrap_err();
+    assert_eq!(e.to_string(), "the api key is missing");
+}
+
+#[test]
+fn debug_of_endpoint_hides_the_key() {
+    let e = endpoint("https://h.example/api/v1");
+    let text = format!("{e:?}");
+    assert!(!text.contains("canary-key"), "{text}");
+    assert!(text.contains("<redacted>"));
+}
+
+#[test]
+fn list_options_spelled_as_the_api_wants() {
+    let e = endpoint("https://h.example/api/v2");
+    let r = e
+        .list_images_request(&ListOptions::new().image_type(ImageType::Custom).page(2, 50))
+        .unwrap();
+    assert_eq!(
+        r.uri().query(),
+        Some("imageType=custom&page_number=2&page_size=50")
+    );
+}
+
+fn option_strategy() -> impl Strategy<Value = ListOptions> {
+    (
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(prop_oneof![
+            Just(ImageType::Default),
+            Just(ImageType::Custom)
+        ]),
+        proptest::option::of(any::<u32>()),
+        proptest::option::of(any::<u32>()),
+    )
+        .prop_map(|(system, image_type, number, size)| {
+            let mut o = ListOptions::new();
+            o.include_only_system_images = system;
+            o.image_type = image_type;
+            o.page_number = number;
+            o.page_size = size;
+            o
+        })
+}
+
+proptest! {
+    #[test]
+    fn get_request_keeps_parts_as_segments(
+        stack in "[^/]{1,10}", family in "[^/]{1,10}", tag in "[^/]{1,10}",
+        base in prop_oneof![Just("https://h.example/api/v1"), Just("https://h.example/api/v1/"), Just("http://127.0.0.1:9/p")],
+    ) {
+        prop_assume!(![&stack, &family, &tag].iter().any(|p| *p == "." || *p == ".."));
+        let id = coxedge_images::ImageId::new(&stack, &family, &tag).unwrap();
+        let e = endpoint(base);
+        let r = e.get_image_request(&id).unwrap();
+        let uri = r.uri();
+        prop_assert_eq!(uri.host(), e.base_url().host_str());
+        prop_assert_eq!(uri.query(), None);
+        let segments = decoded_segments(uri);
+        let n = segments.len();
+        prop_assert_eq!(&segments[n - 3..], &[stack, family, tag]);
+        prop_assert_eq!(&segments[n - 7..n - 3], &["services", "cox", "test-area", "images"]);
+    }
+
+    #[test]
+    fn hostile_service_and_environment_stay_one_segment(service in "[^/]{1,12}", env in "[^/]{1,12}") {
+        prop_assume!(service != "." && service != ".." && env != "." && env != "..");
+        let e = Endpoint::builder()
+            .base_url("https://h.example/api/v1")
+            .service(service.clone())
+            .environment(env.clone())
+            .api_key(ApiKey::new("k").unwrap())
+            .build()
+            .unwrap();
+        let r = e.list_images_request(&ListOptions::new()).unwrap();
+        prop_assert_eq!(r.uri().host(), Some("h.example"));
+        prop_assert_eq!(r.uri().query(), None);
+        prop_assert_eq!(decoded_segments(r.uri()), vec!["api".to_owned(), "v1".into(), "services".into(), service, env, "images".into()]);
+    }
+
+    #[test]
+    fn list_options_round_trip_through_the_query(options in option_strategy()) {
+        let r = endpoint("https://h.example/api/v1").list_images_request(&options).unwrap();
+        let query = r.uri().query().unwrap_or("");
+        let back = ListOptions::from_query_pairs(url::form_urlencoded::parse(query.as_bytes())).unwrap();
+        prop_assert_eq!(back, options);
+    }
+}
