@@ -85,6 +85,30 @@ impl RetryPolicy {
         }
     }
 
+    /// Sets the number of attempts in all (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the first backoff ceiling.
+    pub fn with_base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// Sets the longest single wait.
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets the time limit for starting retries.
+    pub fn with_max_elapsed(mut self, limit: Duration) -> Self {
+        self.max_elapsed = limit;
+        self
+    }
+
     /// Decides whether to retry `method` after `outcome`.
     ///
     /// Only safe methods (GET, HEAD, OPTIONS) are retried: in this API even

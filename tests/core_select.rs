@@ -1,0 +1,145 @@
+//! `ImageFilter` and `resolve` against their element-wise definitions.
+
+use coxedge_images::time::OffsetDateTime;
+use coxedge_images::{Image, ImageFilter, ImageId, ImageReference, ImageStatus, resolve};
+use proptest::prelude::*;
+
+fn small(choices: &'static [&'static str]) -> impl Strategy<Value = String> {
+    proptest::sample::select(choices).prop_map(str::to_owned)
+}
+
+fn image() -> impl Strategy<Value = Image> {
+    (
+        small(&["s1", "s2"]),
+        small(&["ubuntu", "centos7"]),
+        small(&["v1", "v2", "v3"]),
+        small(&["cox-edge", "mine"]),
+        0i64..20,
+        prop_oneof![
+            Just(ImageStatus::Ready),
+            Just(ImageStatus::Pending),
+            Just(ImageStatus::Failed)
+        ],
+    )
+        .prop_map(|(stack, family, tag, slug, t, status)| {
+            let id = ImageId::new(&stack, &family, &tag).unwrap();
+            Image::new(
+                id,
+                slug,
+                OffsetDateTime::from_unix_timestamp(t).unwrap(),
+                status,
+            )
+        })
+}
+
+fn filter() -> impl Strategy<Value = ImageFilter> {
+    (
+        proptest::option::of(small(&["ubuntu", "centos7"])),
+        proptest::option::of(small(&["v1", "v2"])),
+        proptest::option::of(small(&["cox-edge", "mine"])),
+        proptest::option::of(prop_oneof![
+            Just(ImageStatus::Ready),
+            Just(ImageStatus::Failed)
+        ]),
+        proptest::option::of(small(&["s1", "s2"])),
+        any::<bool>(),
+    )
+        .prop_map(|(family, tag, slug, status, stack_id, system_only)| {
+            let mut f = ImageFilter::new();
+            f.family = family;
+            f.tag = tag;
+            f.slug = slug;
+            f.status = status;
+            f.stack_id = stack_id;
+            f.system_only = system_only;
+            f
+        })
+}
+
+fn predicate(f: &ImageFilter, i: &Image) -> bool {
+    f.family.as_ref().is_none_or(|x| x == i.family())
+        && f.tag.as_ref().is_none_or(|x| x == i.tag())
+        && f.slug.as_ref().is_none_or(|x| *x == i.slug)
+        && f.stack_id.as_ref().is_none_or(|x| x == i.stack_id())
+        && f.status.as_ref().is_none_or(|x| *x == i.status)
+        && (!f.system_only || i.slug == "cox-edge")
+}
+
+proptest! {
+    #[test]
+    fn filter_is_the_element_wise_predicate_and_idempotent(
+        images in proptest::collection::vec(image(), 0..30), f in filter()
+    ) {
+        let expected: Vec<&Image> = images.iter().filter(|i| predicate(&f, i)).collect();
+        let once = f.apply(&images);
+        prop_assert_eq!(&once, &expected);
+        let twice = f.apply(once.iter().copied());
+        prop_assert_eq!(&twice, &expected);
+        let mut owned = images.clone();
+        f.retain(&mut owned);
+        prop_assert_eq!(owned.iter().collect::<Vec<_>>(), expected);
+        prop_assert_eq!(ImageFilter::new().apply(&images).len(), images.len());
+    }
+
+    #[test]
+    fn resolve_without_tag_is_the_newest_ready_match(
+        images in proptest::collection::vec(image(), 0..30),
+        slug in small(&["cox-edge", "mine"]),
+        family in small(&["ubuntu", "centos7"]),
+    ) {
+        let reference = ImageReference::new(&slug, &family, None).unwrap();
+        let found = resolve(&images, &reference);
+        let candidates: Vec<&Image> = images
+            .iter()
+            .filter(|i| i.slug == slug && i.family() == family && i.status == ImageStatus::Ready)
+            .collect();
+        match found {
+            None => prop_assert!(candidates.is_empty()),
+            Some(image) => {
+                prop_assert!(candidates.contains(&image));
+                prop_assert!(candidates.iter().all(|c| c.created_at <= image.created_at));
+            }
+        }
+        // The answer does not depend on the list's order.
+        let mut reversed = images.clone();
+        reversed.reverse();
+        prop_assert_eq!(resolve(&reversed, &reference), found);
+    }
+
+    #[test]
+    fn resolve_with_tag_is_that_exact_image(
+        images in proptest::collection::vec(image(), 0..30),
+        family in small(&["ubuntu", "centos7"]),
+        tag in small(&["v1", "v2", "v3"]),
+    ) {
+        let reference = ImageReference::new("mine", &family, Some(&tag)).unwrap();
+        match resolve(&images, &reference) {
+            None => prop_assert!(!images.iter().any(|i| i.slug == "mine" && i.family() == family && i.tag() == tag)),
+            Some(i) => prop_assert!(i.slug == "mine" && i.family() == family && i.tag() == tag),
+        }
+    }
+}
+
+#[test]
+fn resolve_ignores_newer_images_that_are_not_ready() {
+    let at = |t| OffsetDateTime::from_unix_timestamp(t).unwrap();
+    let img = |tag: &str, t, status| {
+        Image::new(
+            ImageId::new("s", "ubuntu", tag).unwrap(),
+            "cox-edge",
+            at(t),
+            status,
+        )
+    };
+    let images = vec![
+        img("v1", 1, ImageStatus::Ready),
+        img("v2", 2, ImageStatus::Ready),
+        img("v3", 3, ImageStatus::Pending),
+    ];
+    let r: ImageReference = "cox-edge/ubuntu".parse().unwrap();
+    assert_eq!(resolve(&images, &r).unwrap().tag(), "v2");
+    let r: ImageReference = "cox-edge/ubuntu:v3".parse().unwrap();
+    assert_eq!(resolve(&images, &r).unwrap().tag(), "v3");
+    let r: ImageReference = "cox-edge/debian".parse().unwrap();
+    assert!(resolve(&images, &r).is_none());
+}
