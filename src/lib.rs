@@ -60,6 +60,7 @@ mod filter;
 mod id;
 mod image;
 mod list_options;
+mod poller;
 mod reference;
 mod request;
 mod response;
@@ -68,6 +69,7 @@ mod secret;
 mod segment;
 mod status;
 mod strings;
+mod task;
 mod transport_error;
 
 pub use endpoint::{
@@ -80,12 +82,14 @@ pub use filter::{ImageFilter, resolve};
 pub use id::{IdKind, ImageId, ParseIdError};
 pub use image::{Image, ImageList, ListMetadata, SYSTEM_SLUG};
 pub use list_options::{ImageType, ListOptions};
+pub use poller::{PollAction, PollPolicy, TaskPoller};
 pub use reference::ImageReference;
 pub use request::API_KEY_HEADER;
 pub use response::{decode_image, decode_image_list, retry_after};
 pub use retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
 pub use secret::ApiKey;
 pub use status::ImageStatus;
+pub use task::{CreateImage, Task, TaskId, TaskStatus, decode_task};
 pub use transport_error::{TransportError, TransportErrorKind};
 
 /// Re-exported so users name the same `time` types the model uses.
@@ -93,3 +97,7 @@ pub use time;
 
 #[path = "../transports/mod.rs"]
 pub mod transports;
+
+#[cfg(feature = "simulator")]
+#[path = "../simulator/mod.rs"]
+pub mod simulator;

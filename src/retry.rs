@@ -26,6 +26,10 @@ pub struct RetryPolicy {
     /// No retry starts if waiting for it would pass this much time since the
     /// first attempt.
     pub max_elapsed: Duration,
+    /// Also retry 500 and the other 5xx statuses, not only 502/503/504.
+    /// Off for calls; on while polling a task, where a passing server error
+    /// must not end the wait.
+    pub retry_server_errors: bool,
 }
 
 impl Default for RetryPolicy {
@@ -36,6 +40,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
             max_elapsed: Duration::from_secs(60),
+            retry_server_errors: false,
         }
     }
 }
@@ -109,6 +114,12 @@ impl RetryPolicy {
         self
     }
 
+    /// Sets whether every 5xx is retried.
+    pub fn with_retry_server_errors(mut self, retry: bool) -> Self {
+        self.retry_server_errors = retry;
+        self
+    }
+
     /// Decides whether to retry `method` after `outcome`.
     ///
     /// Only safe methods (GET, HEAD, OPTIONS) are retried: in this API even
@@ -120,7 +131,10 @@ impl RetryPolicy {
             return RetryDecision::Stop;
         }
         let server_says = match outcome {
-            Outcome::Response { status, headers } if is_retryable_status(status) => {
+            Outcome::Response { status, headers }
+                if is_retryable_status(status)
+                    || (self.retry_server_errors && status.is_server_error()) =>
+            {
                 retry_after(headers).map(|r| r.delay_from(attempt.now))
             }
             Outcome::Transport(kind) if is_retryable_failure(kind) => None,

@@ -207,14 +207,17 @@ fn get(uri: &str) -> Request<Vec<u8>> {
     Request::builder().uri(uri).body(Vec::new()).unwrap()
 }
 
-fn drive(
-    exchange: &mut Exchange<coxedge_images::ImageList>,
-    answers: Vec<Result<Response<Vec<u8>>, TransportError>>,
-) -> (
+/// What a driven exchange sent, waited and ended with.
+type Driven = (
     Vec<Request<Vec<u8>>>,
     Vec<Duration>,
     Result<coxedge_images::ImageList, coxedge_images::Error>,
-) {
+);
+
+fn drive(
+    exchange: &mut Exchange<coxedge_images::ImageList>,
+    answers: Vec<Result<Response<Vec<u8>>, TransportError>>,
+) -> Driven {
     let start = Instant::now();
     let (mut sent, mut waits) = (Vec::new(), Vec::new());
     for answer in answers {

@@ -1,0 +1,267 @@
+//! [`TaskPoller`]: waiting for a server-side task, as a sans-IO state machine.
+//!
+//! In the style of quinn-proto: the driver tells the poller the time, asks
+//! what to do ([`TaskPoller::poll`]), does it (send a request, or sleep until
+//! an instant), and hands back what happened
+//! ([`TaskPoller::handle_response`]). The poller never reads a clock, so its
+//! tests run on virtual time.
+//!
+//! Each poll is one [`Exchange`], so transient failures (429, 5xx, network)
+//! are retried by the same decision as every other call and do not end the
+//! wait early; a 404 ends it at once. The whole wait is bounded twice: by
+//! [`PollPolicy::timeout`] and by [`PollPolicy::max_requests`].
+
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{Request, Response};
+
+use crate::endpoint::Endpoint;
+use crate::error::{Error, ErrorKind};
+use crate::exchange::{Exchange, Step};
+use crate::retry::RetryPolicy;
+use crate::task::{Task, TaskStatus, decode_task};
+use crate::transport_error::TransportError;
+
+/// How often and how long to poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PollPolicy {
+    /// The wait before the second poll (the first is immediate). Default 1 s.
+    pub initial_interval: Duration,
+    /// The interval grows by half after each poll, up to this. Default 5 s.
+    pub max_interval: Duration,
+    /// Give up after this long with a typed timeout. Default 5 minutes
+    /// (tasks live about 30 minutes on the server).
+    pub timeout: Duration,
+    /// Never send more requests than this, retries included. Default 1 000.
+    pub max_requests: u32,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            initial_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(300),
+            max_requests: 1_000,
+        }
+    }
+}
+
+impl PollPolicy {
+    /// Sets the first interval.
+    pub fn with_initial_interval(mut self, interval: Duration) -> Self {
+        self.initial_interval = interval;
+        self
+    }
+
+    /// Sets the longest interval.
+    pub fn with_max_interval(mut self, interval: Duration) -> Self {
+        self.max_interval = interval;
+        self
+    }
+
+    /// Sets the overall time limit.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the request limit (at least 1).
+    pub fn with_max_requests(mut self, limit: u32) -> Self {
+        self.max_requests = limit.max(1);
+        self
+    }
+
+    /// The retry policy used within each poll: every 5xx, 429 and network
+    /// failure is retried, bounded by this policy's timeout.
+    fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy::default()
+            .with_max_attempts(u32::MAX)
+            .with_max_elapsed(self.timeout)
+            .with_retry_server_errors(true)
+    }
+}
+
+/// What the driver must do next.
+#[derive(Debug)]
+pub enum PollAction {
+    /// Send this request, then call [`TaskPoller::handle_response`].
+    Send(Request<Vec<u8>>),
+    /// Nothing to do before this instant; call [`TaskPoller::poll`] then.
+    WaitUntil(Instant),
+    /// The wait is over: the task succeeded, failed, vanished, or the wait
+    /// timed out.
+    Done(Result<Task, Error>),
+}
+
+#[derive(Debug)]
+enum State {
+    /// The next request may go at `at`.
+    Idle { at: Instant },
+    /// A request is out; its answer is awaited.
+    InFlight,
+    /// Finished; the result is handed out once.
+    Done(Option<Result<Task, Error>>),
+}
+
+/// Polls one task until it ends; see the module docs.
+#[derive(Debug)]
+pub struct TaskPoller {
+    request: Request<Vec<u8>>,
+    policy: PollPolicy,
+    exchange: Exchange<Task>,
+    last: Task,
+    started: Instant,
+    interval: Duration,
+    requests: u32,
+    state: State,
+}
+
+impl TaskPoller {
+    /// Starts waiting for `task` (as returned by a create or delete, or
+    /// made from a known id) at `now`. A task that has already ended is
+    /// done without any request.
+    pub fn new(
+        endpoint: &Endpoint,
+        task: Task,
+        policy: PollPolicy,
+        now: Instant,
+    ) -> Result<Self, Error> {
+        let request = endpoint.get_task_request(&task.id)?;
+        let exchange = Exchange::new(request.clone(), decode_task, policy.retry_policy());
+        let mut poller = TaskPoller {
+            request,
+            exchange,
+            interval: policy.initial_interval,
+            policy,
+            last: task.clone(),
+            started: now,
+            requests: 0,
+            state: State::Idle { at: now },
+        };
+        if task.status.is_terminal() {
+            poller.finish(task);
+        }
+        Ok(poller)
+    }
+
+    /// The task as last seen.
+    pub fn last(&self) -> &Task {
+        &self.last
+    }
+
+    /// How many requests were sent.
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    /// The instant the wait ends by timeout.
+    pub fn deadline(&self) -> Instant {
+        self.started + self.policy.timeout
+    }
+
+    /// What to do at `now`.
+    pub fn poll(&mut self, now: Instant) -> PollAction {
+        let deadline = self.deadline();
+        let at = match &mut self.state {
+            State::Done(result) => {
+                return PollAction::Done(result.take().unwrap_or_else(|| {
+                    Err(Error::invalid_request(
+                        "the task poller has already finished",
+                    ))
+                }));
+            }
+            State::InFlight => return PollAction::WaitUntil(deadline),
+            State::Idle { at } => *at,
+        };
+        if now >= deadline || self.requests >= self.policy.max_requests {
+            let error = self.timeout_error(now);
+            self.state = State::Done(None);
+            return PollAction::Done(Err(error));
+        }
+        if now < at {
+            return PollAction::WaitUntil(at.min(deadline));
+        }
+        self.requests += 1;
+        self.state = State::InFlight;
+        PollAction::Send(self.exchange.next_request(now))
+    }
+
+    /// Consumes the answer to the last [`PollAction::Send`]. `wall` and
+    /// `random` (in `[0, 1)`) serve the retry decision.
+    pub fn handle_response(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        now: Instant,
+        wall: SystemTime,
+        random: f64,
+    ) {
+        if !matches!(self.state, State::InFlight) {
+            return;
+        }
+        match self.exchange.handle(result, now, wall, random) {
+            Step::SendAgain { wait, .. } => self.state = State::Idle { at: now + wait },
+            Step::Done(Err(e)) if e.is_not_found() => {
+                let message = format!(
+                    "task {} was not found (it may have expired: tasks live about 30 minutes)",
+                    self.last.id
+                );
+                self.state =
+                    State::Done(Some(Err(Error::new(ErrorKind::Api, message)
+                        .with_status(http::StatusCode::NOT_FOUND))));
+            }
+            Step::Done(Err(e)) => self.state = State::Done(Some(Err(e))),
+            Step::Done(Ok(task)) if task.status.is_terminal() => self.finish(task),
+            Step::Done(Ok(task)) => {
+                self.last = task;
+                self.state = State::Idle {
+                    at: now + self.interval,
+                };
+                self.interval = self.interval.mul_f64(1.5).min(self.policy.max_interval);
+                self.exchange = Exchange::new(
+                    self.request.clone(),
+                    decode_task,
+                    self.policy.retry_policy(),
+                );
+            }
+        }
+    }
+
+    fn finish(&mut self, task: Task) {
+        let result = match &task.status {
+            TaskStatus::Success => Ok(task.clone()),
+            _ => {
+                let reason = task
+                    .reason()
+                    .unwrap_or_else(|| "no reason given".to_owned());
+                let body = task
+                    .result
+                    .as_ref()
+                    .map(|r| r.to_string().into_bytes())
+                    .unwrap_or_default();
+                Err(Error::new(
+                    ErrorKind::TaskFailed,
+                    format!("task {} ended {}: {reason}", task.id, task.status),
+                )
+                .with_body(body))
+            }
+        };
+        self.last = task;
+        self.state = State::Done(Some(result));
+    }
+
+    fn timeout_error(&self, now: Instant) -> Error {
+        Error::new(
+            ErrorKind::TaskTimeout,
+            format!(
+                "task {} did not finish within {:?} (last status {} after {} requests, {:?} elapsed)",
+                self.last.id,
+                self.policy.timeout,
+                self.last.status,
+                self.requests,
+                now.saturating_duration_since(self.started)
+            ),
+        )
+    }
+}

@@ -1,0 +1,298 @@
+//! Server-side tasks: [`TaskId`], [`TaskStatus`], [`Task`] and their decoding,
+//! plus the create and delete requests that start them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use http::{Method, Request, Response};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::endpoint::Endpoint;
+use crate::error::{Error, ErrorKind};
+use crate::id::{IdKind, ImageId, ParseIdError};
+use crate::response::decode_json;
+use crate::segment::check_segment;
+
+/// The id of a server-side task.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(String);
+
+impl TaskId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for TaskId {
+    type Err = ParseIdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        check_segment(s).map_err(|p| ParseIdError::new(IdKind::TaskId, s, "task id", p))?;
+        Ok(TaskId(s.to_owned()))
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for TaskId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(crate::strings::ParseVisitor::<TaskId>::new("a task id"))
+    }
+}
+
+/// The state of a task. `FAILED` and `FAILURE` (both seen in public clients)
+/// are both [`TaskStatus::Failed`]; comparison is case-insensitive; any other
+/// value is kept and treated as still running.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TaskStatus {
+    /// `PENDING`: still running.
+    Pending,
+    /// `SUCCESS`: done.
+    Success,
+    /// `FAILED` or `FAILURE`; the spelling sent is kept.
+    Failed(String),
+    /// Anything else, kept as sent; not terminal.
+    Other(String),
+}
+
+impl TaskStatus {
+    /// The spelling to show or send back.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TaskStatus::Pending => "PENDING",
+            TaskStatus::Success => "SUCCESS",
+            TaskStatus::Failed(s) | TaskStatus::Other(s) => s,
+        }
+    }
+
+    /// Whether the task has ended (success or failure).
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, TaskStatus::Success | TaskStatus::Failed(_))
+    }
+}
+
+impl From<&str> for TaskStatus {
+    fn from(s: &str) -> Self {
+        if s.eq_ignore_ascii_case("PENDING") {
+            TaskStatus::Pending
+        } else if s.eq_ignore_ascii_case("SUCCESS") {
+            TaskStatus::Success
+        } else if s.eq_ignore_ascii_case("FAILED") || s.eq_ignore_ascii_case("FAILURE") {
+            TaskStatus::Failed(s.to_owned())
+        } else {
+            TaskStatus::Other(s.to_owned())
+        }
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for TaskStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StatusVisitor;
+        impl Visitor<'_> for StatusVisitor {
+            type Value = TaskStatus;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a task status string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TaskStatus, E> {
+                Ok(TaskStatus::from(v))
+            }
+        }
+        deserializer.deserialize_str(StatusVisitor)
+    }
+}
+
+/// A task as last seen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Task {
+    /// The task's id.
+    pub id: TaskId,
+    /// Its status.
+    pub status: TaskStatus,
+    /// `result`, free-form, when sent.
+    pub result: Option<serde_json::Value>,
+}
+
+impl Task {
+    /// Makes a task value (for tests and simulators).
+    pub fn new(id: TaskId, status: TaskStatus) -> Self {
+        Task {
+            id,
+            status,
+            result: None,
+        }
+    }
+
+    /// The server's reason, for a failed task: `result` as text, or its
+    /// `message`/`error` field when it is an object.
+    pub fn reason(&self) -> Option<String> {
+        let result = self.result.as_ref()?;
+        let text = match result {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Object(o) => match o.get("message").or_else(|| o.get("error")) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                _ => result.to_string(),
+            },
+            serde_json::Value::Null => return None,
+            other => other.to_string(),
+        };
+        Some(text)
+    }
+}
+
+/// Both task shapes: the docs' top-level `taskId`/`taskStatus`/`result`, and
+/// the clients' `{"data": {"id", "status", "created", "result"}}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireTask {
+    #[serde(default)]
+    task_id: Option<TaskId>,
+    #[serde(default)]
+    id: Option<TaskId>,
+    #[serde(default)]
+    task_status: Option<TaskStatus>,
+    #[serde(default)]
+    status: Option<TaskStatus>,
+    #[serde(default)]
+    result: Option<serde_json::Value>,
+    #[serde(default)]
+    data: Option<Box<WireTask>>,
+}
+
+impl WireTask {
+    fn into_task(self) -> Result<Task, &'static str> {
+        if let Some(inner) = self.data {
+            return inner.into_task();
+        }
+        Ok(Task {
+            id: self
+                .task_id
+                .or(self.id)
+                .ok_or("missing field `taskId` (or `id`)")?,
+            status: self
+                .task_status
+                .or(self.status)
+                .ok_or("missing field `taskStatus` (or `status`)")?,
+            result: self.result,
+        })
+    }
+}
+
+/// Decodes a task from the answer to a create, a delete or a task poll,
+/// whichever shape the server uses.
+pub fn decode_task(response: Response<Vec<u8>>) -> Result<Task, Error> {
+    let status = response.status();
+    let body = response.body().clone();
+    let wire: WireTask = decode_json(response)?;
+    wire.into_task().map_err(|why| {
+        Error::new(ErrorKind::Decode, format!("the task did not decode: {why}"))
+            .with_status(status)
+            .with_json_path(".".to_owned())
+            .with_body(body)
+    })
+}
+
+/// The body of a create-image request: a custom image from a workload
+/// instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct CreateImage {
+    /// The new image's family.
+    pub family: String,
+    /// The new image's tag.
+    pub tag: String,
+    /// The workload the instance belongs to.
+    pub workload_id: String,
+    /// The instance to image.
+    pub instance_name: String,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl CreateImage {
+    /// A create request without a description.
+    pub fn new(
+        family: impl Into<String>,
+        tag: impl Into<String>,
+        workload_id: impl Into<String>,
+        instance_name: impl Into<String>,
+    ) -> Self {
+        CreateImage {
+            family: family.into(),
+            tag: tag.into(),
+            workload_id: workload_id.into(),
+            instance_name: instance_name.into(),
+            description: None,
+        }
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Refuses what the server would refuse or what could not be an image id
+    /// afterwards, before anything is sent.
+    pub fn validate(&self) -> Result<(), Error> {
+        for (what, value) in [("family", &self.family), ("tag", &self.tag)] {
+            check_segment(value)
+                .map_err(|p| Error::invalid_request(format!("the {what} {}", p.describe())))?;
+        }
+        for (what, value) in [
+            ("workload id", &self.workload_id),
+            ("instance name", &self.instance_name),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Error::invalid_request(format!("the {what} is empty")));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Endpoint {
+    /// `POST …/images` with the JSON body: starts a create task.
+    pub fn create_image_request(&self, create: &CreateImage) -> Result<Request<Vec<u8>>, Error> {
+        create.validate()?;
+        let body = serde_json::to_vec(create)
+            .map_err(|e| Error::invalid_request(format!("could not encode the request: {e}")))?;
+        self.request(Method::POST, self.images_url(&[], &[]), Some(body))
+    }
+
+    /// `DELETE …/images/:stackId/:family/:tag`: starts a delete task.
+    pub fn delete_image_request(&self, id: &ImageId) -> Result<Request<Vec<u8>>, Error> {
+        self.request(Method::DELETE, self.images_url(&id.parts(), &[]), None)
+    }
+
+    /// `GET <base>/tasks/:id`.
+    pub fn get_task_request(&self, id: &TaskId) -> Result<Request<Vec<u8>>, Error> {
+        self.request(Method::GET, self.url(&["tasks", id.as_str()], &[]), None)
+    }
+}
