@@ -11,8 +11,9 @@ use http::{Request, Response};
 use super::config::{Observer, RetryNotice};
 use super::jitter::Jitter;
 use crate::{
-    Decode, Endpoint, Error, Exchange, Image, ImageId, ImageList, ImageReference, ListOptions,
-    RetryPolicy, Step, TransportError, decode_image, decode_image_list,
+    CreateImage, Decode, Endpoint, Error, Exchange, Image, ImageId, ImageList, ImageReference,
+    ListOptions, PollAction, PollPolicy, RetryPolicy, Step, Task, TaskId, TaskPoller, TaskStatus,
+    TransportError, decode_image, decode_image_list, decode_task,
 };
 
 /// Sends one request and resolves to its response.
@@ -68,7 +69,7 @@ pub struct AsyncClient<T, S> {
     pub(crate) sleeper: S,
     pub(crate) policy: RetryPolicy,
     observer: Option<Observer>,
-    jitter: Jitter,
+    pub(crate) jitter: Jitter,
 }
 
 impl<T, S> fmt::Debug for AsyncClient<T, S> {
@@ -133,6 +134,35 @@ impl<T: AsyncTransport, S: AsyncSleep> AsyncClient<T, S> {
         Ok(crate::resolve(&list.images, reference).cloned())
     }
 
+    /// Starts creating a custom image; [`AsyncTaskHandle::wait`] waits for
+    /// it. Never retried (not idempotent).
+    pub async fn create_image(
+        &self,
+        create: &CreateImage,
+    ) -> Result<AsyncTaskHandle<'_, T, S>, Error> {
+        let request = self.endpoint.create_image_request(create)?;
+        let task = self.call(request, decode_task).await?;
+        Ok(AsyncTaskHandle::new(self, task))
+    }
+
+    /// Starts deleting an image; never retried.
+    pub async fn delete_image(&self, id: &ImageId) -> Result<AsyncTaskHandle<'_, T, S>, Error> {
+        let request = self.endpoint.delete_image_request(id)?;
+        let task = self.call(request, decode_task).await?;
+        Ok(AsyncTaskHandle::new(self, task))
+    }
+
+    /// Fetches a task's current state once.
+    pub async fn get_task(&self, id: &TaskId) -> Result<Task, Error> {
+        let request = self.endpoint.get_task_request(id)?;
+        self.call(request, decode_task).await
+    }
+
+    /// A handle on a task known only by its id.
+    pub fn task(&self, id: TaskId) -> AsyncTaskHandle<'_, T, S> {
+        AsyncTaskHandle::new(self, Task::new(id, TaskStatus::Other("UNKNOWN".to_owned())))
+    }
+
     /// Runs one call to its end: send, and retry or follow as the core says.
     pub async fn call<R>(&self, request: Request<Vec<u8>>, decode: Decode<R>) -> Result<R, Error> {
         let mut exchange = Exchange::new(request, decode, self.policy.clone());
@@ -164,5 +194,77 @@ impl<T: AsyncTransport, S: AsyncSleep> AsyncClient<T, S> {
                 }
             }
         }
+    }
+}
+
+/// A server-side task started by an [`AsyncClient`], to wait for.
+pub struct AsyncTaskHandle<'c, T, S> {
+    client: &'c AsyncClient<T, S>,
+    task: Task,
+    policy: PollPolicy,
+}
+
+impl<'c, T: AsyncTransport, S: AsyncSleep> AsyncTaskHandle<'c, T, S> {
+    fn new(client: &'c AsyncClient<T, S>, task: Task) -> Self {
+        AsyncTaskHandle {
+            client,
+            task,
+            policy: PollPolicy::default(),
+        }
+    }
+
+    /// The task as the server last described it.
+    pub fn task(&self) -> &Task {
+        &self.task
+    }
+
+    /// Replaces the polling policy.
+    pub fn with_poll_policy(mut self, policy: PollPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Polls until the task ends.
+    pub async fn wait(self) -> Result<Task, Error> {
+        self.wait_with(|_, _| {}).await
+    }
+
+    /// Like [`wait`](Self::wait), calling `progress` after every answered
+    /// poll.
+    pub async fn wait_with(
+        self,
+        mut progress: impl FnMut(&Task, Duration) + Send,
+    ) -> Result<Task, Error> {
+        let start = Instant::now();
+        let mut poller = TaskPoller::new(&self.client.endpoint, self.task, self.policy, start)?;
+        loop {
+            match poller.poll(Instant::now()) {
+                PollAction::Send(request) => {
+                    let result = self.client.transport.send(request).await;
+                    let now = Instant::now();
+                    poller.handle_response(
+                        result,
+                        now,
+                        SystemTime::now(),
+                        self.client.jitter.next(),
+                    );
+                    progress(poller.last(), now - start);
+                }
+                PollAction::WaitUntil(at) => {
+                    let wait = at.saturating_duration_since(Instant::now());
+                    self.client.sleeper.sleep(wait).await;
+                }
+                PollAction::Done(result) => return result,
+            }
+        }
+    }
+}
+
+impl<'c, T, S> fmt::Debug for AsyncTaskHandle<'c, T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncTaskHandle")
+            .field("task", &self.task)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
     }
 }

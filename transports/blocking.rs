@@ -2,15 +2,16 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::{Request, Response};
 
 use super::config::{Observer, RetryNotice};
 use super::jitter::Jitter;
 use crate::{
-    Decode, Endpoint, Error, Exchange, Image, ImageId, ImageList, ImageReference, ListOptions,
-    RetryPolicy, Step, TransportError, decode_image, decode_image_list,
+    CreateImage, Decode, Endpoint, Error, Exchange, Image, ImageId, ImageList, ImageReference,
+    ListOptions, PollAction, PollPolicy, RetryPolicy, Step, Task, TaskId, TaskPoller, TaskStatus,
+    TransportError, decode_image, decode_image_list, decode_task,
 };
 
 /// Sends one request and returns its response, blocking.
@@ -38,7 +39,7 @@ pub struct Client<T> {
     pub(crate) transport: T,
     pub(crate) policy: RetryPolicy,
     observer: Option<Observer>,
-    jitter: Jitter,
+    pub(crate) jitter: Jitter,
 }
 
 impl<T> fmt::Debug for Client<T> {
@@ -105,6 +106,31 @@ impl<T: Transport> Client<T> {
         Ok(crate::resolve(&list.images, reference).cloned())
     }
 
+    /// Starts creating a custom image; [`TaskHandle::wait`] waits for it.
+    /// Never retried (not idempotent): on failure, check
+    /// [`Error::may_have_reached_server`].
+    pub fn create_image(&self, create: &CreateImage) -> Result<TaskHandle<'_, T>, Error> {
+        let task = self.call(self.endpoint.create_image_request(create)?, decode_task)?;
+        Ok(TaskHandle::new(self, task))
+    }
+
+    /// Starts deleting an image; never retried.
+    pub fn delete_image(&self, id: &ImageId) -> Result<TaskHandle<'_, T>, Error> {
+        let task = self.call(self.endpoint.delete_image_request(id)?, decode_task)?;
+        Ok(TaskHandle::new(self, task))
+    }
+
+    /// Fetches a task's current state once.
+    pub fn get_task(&self, id: &TaskId) -> Result<Task, Error> {
+        self.call(self.endpoint.get_task_request(id)?, decode_task)
+    }
+
+    /// A handle on a task known only by its id (its status is not known
+    /// until the first poll).
+    pub fn task(&self, id: TaskId) -> TaskHandle<'_, T> {
+        TaskHandle::new(self, Task::new(id, TaskStatus::Other("UNKNOWN".to_owned())))
+    }
+
     /// Runs one call to its end: send, and retry or follow as the core says.
     pub fn call<R>(&self, request: Request<Vec<u8>>, decode: Decode<R>) -> Result<R, Error> {
         let mut exchange = Exchange::new(request, decode, self.policy.clone());
@@ -133,5 +159,74 @@ impl<T: Transport> Client<T> {
                 }
             }
         }
+    }
+}
+
+/// A server-side task started by a [`Client`], to wait for.
+pub struct TaskHandle<'c, T> {
+    client: &'c Client<T>,
+    task: Task,
+    policy: PollPolicy,
+}
+
+impl<'c, T: Transport> TaskHandle<'c, T> {
+    fn new(client: &'c Client<T>, task: Task) -> Self {
+        TaskHandle {
+            client,
+            task,
+            policy: PollPolicy::default(),
+        }
+    }
+
+    /// The task as the server last described it.
+    pub fn task(&self) -> &Task {
+        &self.task
+    }
+
+    /// Replaces the polling policy (interval, timeout, request limit).
+    pub fn with_poll_policy(mut self, policy: PollPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Polls until the task ends: `Ok` on SUCCESS, a typed error on failure,
+    /// timeout or a vanished task.
+    pub fn wait(self) -> Result<Task, Error> {
+        self.wait_with(|_, _| {})
+    }
+
+    /// Like [`wait`](Self::wait), calling `progress` with the task and the
+    /// time waited after every poll that got an answer.
+    pub fn wait_with(self, mut progress: impl FnMut(&Task, Duration)) -> Result<Task, Error> {
+        let start = Instant::now();
+        let mut poller = TaskPoller::new(&self.client.endpoint, self.task, self.policy, start)?;
+        loop {
+            match poller.poll(Instant::now()) {
+                PollAction::Send(request) => {
+                    let result = self.client.transport.send(request);
+                    let now = Instant::now();
+                    poller.handle_response(
+                        result,
+                        now,
+                        SystemTime::now(),
+                        self.client.jitter.next(),
+                    );
+                    progress(poller.last(), now - start);
+                }
+                PollAction::WaitUntil(at) => {
+                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                }
+                PollAction::Done(result) => return result,
+            }
+        }
+    }
+}
+
+impl<'c, T> fmt::Debug for TaskHandle<'c, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskHandle")
+            .field("task", &self.task)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
     }
 }

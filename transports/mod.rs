@@ -32,6 +32,6 @@ mod blocking;
 mod config;
 mod jitter;
 
-pub use asynchronous::{AsyncClient, AsyncSleep, AsyncTransport};
-pub use blocking::{Client, Transport};
+pub use asynchronous::{AsyncClient, AsyncSleep, AsyncTaskHandle, AsyncTransport};
+pub use blocking::{Client, TaskHandle, Transport};
 pub use config::{RetryNotice, TransportConfig};

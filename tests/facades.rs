@@ -1,0 +1,183 @@
+//! The facades driven by closure transports: no server, no network.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use coxedge_images::transports::{AsyncClient, Client};
+use coxedge_images::{
+    ApiKey, CreateImage, Endpoint, ErrorKind, ListOptions, PollPolicy, RetryPolicy, TaskStatus,
+    TransportError, TransportErrorKind,
+};
+use http::{Request, Response};
+
+fn endpoint() -> Endpoint {
+    Endpoint::builder()
+        .service("cox")
+        .environment("test-area")
+        .api_key(ApiKey::new("canary-SECRET-4242").unwrap())
+        .build()
+        .unwrap()
+}
+
+fn fast() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_base_delay(Duration::from_millis(1))
+        .with_max_delay(Duration::from_millis(5))
+}
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+/// A scripted server: answers in order, logging "METHOD path".
+fn scripted(
+    answers: Vec<(u16, &'static str)>,
+) -> (
+    Log,
+    impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync,
+) {
+    let log: Log = Arc::default();
+    let answers = Arc::new(Mutex::new(answers.into_iter()));
+    let seen = log.clone();
+    let transport = move |request: Request<Vec<u8>>| {
+        seen.lock()
+            .unwrap()
+            .push(format!("{} {}", request.method(), request.uri().path()));
+        match answers.lock().unwrap().next() {
+            Some((0, _)) => Err(TransportError::new(TransportErrorKind::Io, "reset")),
+            Some((status, body)) => Ok(Response::builder()
+                .status(status)
+                .body(body.as_bytes().to_vec())
+                .unwrap()),
+            None => Err(TransportError::new(
+                TransportErrorKind::Connect,
+                "script over",
+            )),
+        }
+    };
+    (log, transport)
+}
+
+#[test]
+fn blocking_retries_then_decodes_and_reports_each_retry() {
+    let (log, transport) = scripted(vec![(503, "busy"), (0, ""), (200, r#"{"data": []}"#)]);
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let seen = notices.clone();
+    let client = Client::new(endpoint(), transport)
+        .with_retry_policy(fast())
+        .on_retry(move |n| seen.lock().unwrap().push((n.attempt, n.reason.clone())));
+    let list = client.list_images(&ListOptions::new()).unwrap();
+    assert!(list.images.is_empty());
+    assert_eq!(log.lock().unwrap().len(), 3);
+    let notices = notices.lock().unwrap();
+    assert_eq!(notices.len(), 2);
+    assert_eq!(notices[0].0, 1);
+    assert!(notices[0].1.contains("503"), "{:?}", notices[0]);
+    assert!(notices[1].1.contains("reset"), "{:?}", notices[1]);
+}
+
+#[test]
+fn blocking_create_is_never_retried_and_waits_for_the_task() {
+    let (log, transport) = scripted(vec![(503, "busy")]);
+    let client = Client::new(endpoint(), transport).with_retry_policy(fast());
+    let err = client
+        .create_image(&CreateImage::new("f", "t", "w", "i"))
+        .unwrap_err();
+    assert!(err.is_server_error());
+    assert!(err.may_have_reached_server());
+    assert_eq!(log.lock().unwrap().len(), 1);
+
+    let (log, transport) = scripted(vec![
+        (200, r#"{"taskId": "t1", "taskStatus": "PENDING"}"#),
+        (200, r#"{"data": {"id": "t1", "status": "PENDING"}}"#),
+        (502, "<html>bad gateway</html>"),
+        (
+            200,
+            r#"{"data": {"id": "t1", "status": "SUCCESS", "result": {"id": "s/f/t"}}}"#,
+        ),
+    ]);
+    let client = Client::new(endpoint(), transport).with_retry_policy(fast());
+    let handle = client
+        .create_image(&CreateImage::new("f", "t", "w", "i"))
+        .unwrap();
+    assert_eq!(handle.task().status, TaskStatus::Pending);
+    let mut seen = Vec::new();
+    let task = handle
+        .with_poll_policy(PollPolicy::default().with_initial_interval(Duration::from_millis(5)))
+        .wait_with(|t, _| seen.push(t.status.clone()))
+        .unwrap();
+    assert_eq!(task.status, TaskStatus::Success);
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "POST /api/v1/services/cox/test-area/images",
+            "GET /api/v1/tasks/t1",
+            "GET /api/v1/tasks/t1",
+            "GET /api/v1/tasks/t1"
+        ]
+    );
+    assert_eq!(seen.last(), Some(&TaskStatus::Success));
+}
+
+#[test]
+fn blocking_delete_failure_is_typed() {
+    let (_, transport) = scripted(vec![
+        (200, r#"{"taskId": "t2", "taskStatus": "PENDING"}"#),
+        (
+            200,
+            r#"{"taskId": "t2", "taskStatus": "FAILURE", "result": "image in use"}"#,
+        ),
+    ]);
+    let client = Client::new(endpoint(), transport);
+    let err = client
+        .delete_image(&"s/f/t".parse().unwrap())
+        .unwrap()
+        .wait()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TaskFailed);
+    assert!(err.to_string().contains("image in use"), "{err}");
+}
+
+#[test]
+fn errors_never_show_the_key() {
+    let (_, transport) = scripted(vec![(
+        401,
+        r#"{"errors":[{"code":401,"message":"bad key"}]}"#,
+    )]);
+    let client = Client::new(endpoint(), transport);
+    let err = client.list_images(&ListOptions::new()).unwrap_err();
+    assert!(err.is_unauthorized());
+    let text = format!("{err} {err:?} {client:?}");
+    assert!(!text.contains("canary-SECRET-4242"), "{text}");
+}
+
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+async fn async_client_on_virtual_time() {
+    let (log, transport) = scripted(vec![
+        (429, "slow down"),
+        (
+            200,
+            r#"{"data": {"stackId": "s", "id": "s/f/t", "slug": "x", "family": "f", "tag": "t",
+            "createdAt": "2020-11-10T20:34:11Z", "reference": "x/f:t", "status": "READY"}}"#,
+        ),
+    ]);
+    let transport = Arc::new(transport);
+    let async_transport = move |r: Request<Vec<u8>>| {
+        let t = transport.clone();
+        async move { t(r) }
+    };
+    let client = AsyncClient::new(endpoint(), async_transport, tokio::time::sleep);
+    let image = client.get_image(&"s/f/t".parse().unwrap()).await.unwrap();
+    assert_eq!(image.id.as_str(), "s/f/t");
+    assert_eq!(log.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn async_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let transport = |_: Request<Vec<u8>>| async {
+        Err::<Response<Vec<u8>>, _>(TransportError::new(TransportErrorKind::Connect, "x"))
+    };
+    let client = AsyncClient::new(endpoint(), transport, tokio::time::sleep);
+    assert_send(&client.list_images(&ListOptions::new()));
+    assert_send(&client.get_image(&"s/f/t".parse().unwrap()));
+    assert_send(&client.create_image(&CreateImage::new("f", "t", "w", "i")));
+}
