@@ -35,3 +35,8 @@ mod jitter;
 pub use asynchronous::{AsyncClient, AsyncSleep, AsyncTaskHandle, AsyncTransport};
 pub use blocking::{Client, TaskHandle, Transport};
 pub use config::{RetryNotice, TransportConfig};
+
+#[cfg(feature = "hyper")]
+pub mod hyper;
+#[cfg(feature = "ureq")]
+pub mod ureq;

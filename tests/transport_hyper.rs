@@ -1,0 +1,485 @@
+//! The hyper transport against the simulator, over real loopback sockets.
+#![cfg(all(feature = "hyper", feature = "simulator"))]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
+use coxedge_images::transports::hyper::{
+    DEFAULT_MAX_IN_FLIGHT, HyperClient, HyperTransport, TokioSleep,
+};
+use coxedge_images::transports::{AsyncClient, AsyncTransport, RetryNotice, TransportConfig};
+use coxedge_images::{
+    API_KEY_HEADER, ApiKey, Endpoint, Error, ErrorKind, ImageId, ListOptions, RetryPolicy,
+    TransportError, TransportErrorKind,
+};
+use http::StatusCode;
+
+/// The key the simulators accept; it must never show in an error.
+const CANARY: &str = "canary-SECRET-4242";
+
+fn simulator() -> Simulator {
+    Simulator::builder()
+        .api_key(CANARY)
+        .build()
+        .expect("simulator starts")
+}
+
+/// Short waits so the suite stays fast; `max_delay` lets a 1 s
+/// `Retry-After` through unchanged.
+fn policy(max_attempts: u32) -> RetryPolicy {
+    let mut policy = RetryPolicy::default();
+    policy.max_attempts = max_attempts;
+    policy.base_delay = Duration::from_millis(10);
+    policy.max_delay = Duration::from_secs(2);
+    policy.max_elapsed = Duration::from_secs(10);
+    policy
+}
+
+fn config() -> TransportConfig {
+    TransportConfig::default()
+        .timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(2))
+}
+
+fn client_with(sim: &Simulator, config: TransportConfig, attempts: u32) -> HyperClient {
+    HyperClient::hyper_with(sim.endpoint(), config)
+        .expect("client")
+        .with_retry_policy(policy(attempts))
+}
+
+fn client(sim: &Simulator, attempts: u32) -> HyperClient {
+    client_with(sim, config(), attempts)
+}
+
+/// Fails if the canary key shows anywhere in the error or its causes.
+fn assert_no_secret(error: &Error) {
+    let mut texts = vec![format!("{error}"), format!("{error:?}")];
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        texts.push(format!("{cause} {cause:?}"));
+        source = cause.source();
+    }
+    for text in texts {
+        assert!(!text.contains("SECRET"), "the key leaked: {text}");
+    }
+}
+
+fn expect_error<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
+    let error = result.expect_err("the call should fail");
+    assert_no_secret(&error);
+    error
+}
+
+fn recorder() -> (
+    Arc<Mutex<Vec<RetryNotice>>>,
+    impl Fn(&RetryNotice) + Send + Sync + 'static,
+) {
+    let notices = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&notices);
+    (notices, move |n: &RetryNotice| {
+        sink.lock().unwrap().push(n.clone())
+    })
+}
+
+#[tokio::test]
+async fn lists_images() {
+    let sim = simulator();
+    let list = client(&sim, 1)
+        .list_images(&ListOptions::new())
+        .await
+        .unwrap();
+    assert!(!list.images.is_empty());
+    let requests = sim.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].header(API_KEY_HEADER.as_str()), Some(CANARY));
+}
+
+#[tokio::test]
+async fn lists_system_images_only() {
+    let sim = simulator();
+    let list = client(&sim, 1)
+        .list_images(&ListOptions::new().system_only())
+        .await
+        .unwrap();
+    assert!(!list.images.is_empty());
+    assert!(list.images.iter().all(|i| i.is_system()));
+    assert_eq!(
+        sim.requests()[0].query_value("includeOnlySystemImages"),
+        Some("true")
+    );
+}
+
+#[tokio::test]
+async fn gets_one_image() {
+    let sim = simulator();
+    let client = client(&sim, 1);
+    let first = client
+        .list_images(&ListOptions::new())
+        .await
+        .unwrap()
+        .images[0]
+        .clone();
+    let image = client.get_image(&first.id).await.unwrap();
+    assert_eq!(image.id, first.id);
+}
+
+#[tokio::test]
+async fn a_missing_image_is_not_found() {
+    let sim = simulator();
+    let id = ImageId::new(SEED_STACK_ID, "no-such-family", "v0").unwrap();
+    let error = expect_error(client(&sim, 3).get_image(&id).await);
+    assert!(error.is_not_found(), "{error:?}");
+    assert_eq!(error.attempts(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_refused() {
+    let sim = simulator();
+    let endpoint = Endpoint::builder()
+        .base_url(sim.base_url())
+        .service(sim.endpoint().service())
+        .environment(sim.endpoint().environment())
+        .api_key(ApiKey::new("canary-SECRET-wrong").unwrap())
+        .build()
+        .unwrap();
+    let client = AsyncClient::new(endpoint, HyperTransport::new(config()).unwrap(), TokioSleep);
+    let error = expect_error(client.list_images(&ListOptions::new()).await);
+    assert!(error.is_forbidden() || error.is_unauthorized(), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Api);
+}
+
+#[tokio::test]
+async fn a_missing_key_is_unauthorized() {
+    let sim = simulator();
+    let inner = HyperTransport::new(config()).unwrap();
+    let strip = move |mut request: http::Request<Vec<u8>>| {
+        request.headers_mut().remove(API_KEY_HEADER);
+        let inner = inner.clone();
+        async move { inner.send(request).await }
+    };
+    let client = AsyncClient::new(sim.endpoint(), strip, TokioSleep);
+    let error = expect_error(client.list_images(&ListOptions::new()).await);
+    assert!(error.is_unauthorized(), "{error:?}");
+}
+
+#[tokio::test]
+async fn rate_limited_once_waits_as_told_and_succeeds() {
+    let sim = simulator();
+    sim.inject(Fault::once(FaultAction::status_retry_after(
+        StatusCode::TOO_MANY_REQUESTS,
+        "1",
+    )));
+    let (notices, observer) = recorder();
+    let client = client(&sim, 3).on_retry(observer);
+    let list = client.list_images(&ListOptions::new()).await.unwrap();
+    assert!(!list.images.is_empty());
+    let notices = notices.lock().unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].wait, Duration::from_secs(1));
+    assert_eq!(notices[0].attempt, 1);
+    assert_eq!(sim.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn unavailable_forever_gives_up_after_max_attempts() {
+    let sim = simulator();
+    sim.inject(Fault::always(FaultAction::status(
+        StatusCode::SERVICE_UNAVAILABLE,
+    )));
+    let error = expect_error(client(&sim, 3).list_images(&ListOptions::new()).await);
+    assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(error.attempts(), 3);
+    assert_eq!(sim.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn a_slow_server_times_out() {
+    let sim = simulator();
+    sim.inject(Fault::always(FaultAction::Delay(Duration::from_secs(5))));
+    let config = config().timeout(Duration::from_millis(500));
+    let started = Instant::now();
+    let error = expect_error(
+        client_with(&sim, config, 1)
+            .list_images(&ListOptions::new())
+            .await,
+    );
+    let elapsed = started.elapsed();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_stalled_body_times_out() {
+    let sim = simulator();
+    sim.inject(Fault::always(FaultAction::Stall));
+    let config = config().timeout(Duration::from_millis(500));
+    let started = Instant::now();
+    let error = expect_error(
+        client_with(&sim, config, 1)
+            .list_images(&ListOptions::new())
+            .await,
+    );
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn an_endless_body_is_cut_at_the_limit() {
+    let sim = simulator();
+    sim.inject(Fault::always(FaultAction::Oversized(u64::MAX)));
+    let config = config().max_body_bytes(64 * 1024);
+    let started = Instant::now();
+    let error = expect_error(
+        client_with(&sim, config, 3)
+            .list_images(&ListOptions::new())
+            .await,
+    );
+    assert!(error.is_body_too_large(), "{error:?}");
+    assert_eq!(error.attempts(), 1, "a body over the limit is not retried");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn a_body_at_the_limit_is_accepted() {
+    let sim = simulator();
+    sim.inject(Fault::once(FaultAction::Oversized(10_000)));
+    let config = config().max_body_bytes(10_000);
+    // The body is read whole (it is not valid JSON, so decoding fails).
+    let error = expect_error(
+        client_with(&sim, config, 1)
+            .list_images(&ListOptions::new())
+            .await,
+    );
+    assert!(!error.is_body_too_large(), "{error:?}");
+    assert_eq!(error.body().map(<[u8]>::len), Some(10_000));
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_an_io_error() {
+    let sim = simulator();
+    sim.inject(Fault::always(FaultAction::Truncate));
+    let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()).await);
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportErrorKind::Io),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_html_502_keeps_status_and_body() {
+    let sim = simulator();
+    sim.inject(Fault::always(FaultAction::Html502));
+    let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()).await);
+    assert_eq!(error.kind(), ErrorKind::Http, "{error:?}");
+    assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
+    let body = String::from_utf8_lossy(error.body().unwrap()).to_lowercase();
+    assert!(body.contains("<html"), "{body}");
+}
+
+#[tokio::test]
+async fn a_reset_connection_is_an_io_error_and_is_retried() {
+    let sim = simulator();
+    sim.inject(Fault::always(FaultAction::Reset));
+    let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()).await);
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportErrorKind::Io),
+        "{error:?}"
+    );
+
+    let sim = simulator();
+    sim.inject(Fault::once(FaultAction::Reset));
+    let list = client(&sim, 3)
+        .list_images(&ListOptions::new())
+        .await
+        .unwrap();
+    assert!(!list.images.is_empty());
+}
+
+#[tokio::test]
+async fn a_cross_origin_redirect_is_not_followed() {
+    let sim = simulator();
+    let other = simulator();
+    let target = format!(
+        "{}/services/x/y/images",
+        other.base_url().trim_end_matches('/')
+    );
+    sim.inject(Fault::always(FaultAction::RedirectTo(target)));
+    let error = expect_error(client(&sim, 3).list_images(&ListOptions::new()).await);
+    assert_eq!(error.kind(), ErrorKind::Redirect, "{error:?}");
+    assert!(
+        other.requests().is_empty(),
+        "the other origin was contacted"
+    );
+    assert_eq!(sim.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn plain_http_to_a_remote_host_is_refused_without_connecting() {
+    let endpoint = Endpoint::builder()
+        .base_url("http://10.255.255.1/api/v1")
+        .allow_insecure_http(true)
+        .service("edge-services")
+        .environment("test")
+        .api_key(ApiKey::new(CANARY).unwrap())
+        .build()
+        .unwrap();
+    let client =
+        HyperClient::hyper_with(endpoint, config().connect_timeout(Duration::from_secs(20)))
+            .unwrap()
+            .with_retry_policy(policy(3));
+    let started = Instant::now();
+    let error = expect_error(client.list_images(&ListOptions::new()).await);
+    assert_eq!(error.transport_kind(), Some(TransportErrorKind::Refused));
+    assert!(!error.may_have_reached_server());
+    assert_eq!(error.attempts(), 1);
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+fn tls_simulator() -> Simulator {
+    Simulator::builder()
+        .api_key(CANARY)
+        .tls(true)
+        .build()
+        .expect("TLS simulator starts")
+}
+
+#[tokio::test]
+async fn tls_with_the_simulator_ca() {
+    let sim = tls_simulator();
+    assert!(sim.base_url().starts_with("https://"));
+    let config = config().add_root_certificate_der(sim.ca_certificate_der().unwrap());
+    let list = client_with(&sim, config, 1)
+        .list_images(&ListOptions::new())
+        .await
+        .unwrap();
+    assert!(!list.images.is_empty());
+}
+
+#[tokio::test]
+async fn tls_without_the_ca_fails_as_tls() {
+    let sim = tls_simulator();
+    let error = expect_error(client(&sim, 3).list_images(&ListOptions::new()).await);
+    assert_eq!(
+        error.transport_kind(),
+        Some(TransportErrorKind::Tls),
+        "{error:?}"
+    );
+    assert_eq!(error.attempts(), 1, "a TLS failure is not retried");
+    assert!(sim.requests().is_empty());
+}
+
+#[tokio::test]
+async fn connections_are_reused() {
+    let sim = simulator();
+    let client = client(&sim, 1);
+    for _ in 0..20 {
+        client.list_images(&ListOptions::new()).await.unwrap();
+    }
+    assert_eq!(sim.requests().len(), 20);
+    let opened = sim.connections_opened();
+    eprintln!("hyper: 20 sequential calls opened {opened} connection(s)");
+    assert!(opened <= 2, "{opened} connections for 20 calls");
+}
+
+#[tokio::test]
+async fn tls_connections_are_reused() {
+    let sim = tls_simulator();
+    let config = config().add_root_certificate_der(sim.ca_certificate_der().unwrap());
+    let client = client_with(&sim, config, 1);
+    for _ in 0..10 {
+        client.list_images(&ListOptions::new()).await.unwrap();
+    }
+    let opened = sim.connections_opened();
+    eprintln!("hyper: 10 sequential TLS calls opened {opened} connection(s)");
+    assert!(opened <= 2, "{opened} connections for 10 calls");
+}
+
+#[tokio::test]
+async fn transport_errors_never_show_the_key() {
+    // A connection refused on loopback, through the transport alone.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let request = http::Request::get(format!("http://127.0.0.1:{port}/"))
+        .header(API_KEY_HEADER, CANARY)
+        .body(Vec::new())
+        .unwrap();
+    let error: TransportError = HyperTransport::new(config())
+        .unwrap()
+        .send(request)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), TransportErrorKind::Connect);
+    assert!(!format!("{error} {error:?}").contains("SECRET"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_concurrent_calls_share_a_few_connections() {
+    let sim = simulator();
+    let client = Arc::new(client(&sim, 1));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let client = Arc::clone(&client);
+        tasks.spawn(async move { client.list_images(&ListOptions::new()).await });
+    }
+    let all = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut ok = 0;
+        while let Some(joined) = tasks.join_next().await {
+            let list = joined.expect("task").expect("call");
+            assert!(!list.images.is_empty());
+            ok += 1;
+        }
+        ok
+    })
+    .await
+    .expect("200 calls finish within 60 s");
+    assert_eq!(all, 200);
+    assert_eq!(sim.requests().len(), 200);
+    let opened = sim.connections_opened();
+    eprintln!(
+        "hyper: 200 concurrent calls opened {opened} connection(s) in {:?}",
+        started.elapsed()
+    );
+    // One connection per request in flight, give or take a connection not
+    // yet back in the pool when the next request looked for one.
+    assert!(
+        opened <= 2 * DEFAULT_MAX_IN_FLIGHT,
+        "{opened} connections for 200 calls"
+    );
+
+    // The pooled connections are reused by the calls that follow.
+    for _ in 0..20 {
+        client.list_images(&ListOptions::new()).await.unwrap();
+    }
+    assert_eq!(sim.connections_opened(), opened);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_in_flight_limit_bounds_connections() {
+    let sim = simulator();
+    let transport = HyperTransport::new(config()).unwrap().max_in_flight(2);
+    let client = Arc::new(
+        AsyncClient::new(sim.endpoint(), transport, TokioSleep).with_retry_policy(policy(1)),
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let client = Arc::clone(&client);
+        tasks.spawn(async move { client.list_images(&ListOptions::new()).await });
+    }
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(joined) = tasks.join_next().await {
+            joined.expect("task").expect("call");
+        }
+    })
+    .await
+    .expect("50 calls finish within 60 s");
+    let opened = sim.connections_opened();
+    eprintln!("hyper: 50 concurrent calls, 2 in flight, opened {opened} connection(s)");
+    assert!(opened <= 4, "{opened} connections with 2 in flight");
+}

@@ -1,0 +1,455 @@
+//! The async transport: [hyper](https://docs.rs/hyper) 1 through the
+//! hyper-util pooled client, on tokio, with rustls (ring) via hyper-rustls.
+//!
+//! - One pooled client per [`HyperTransport`]; clones share it. HTTP/1.1
+//!   carries one request per connection at a time, so at most
+//!   [`DEFAULT_MAX_IN_FLIGHT`] requests (see [`HyperTransport::max_in_flight`])
+//!   are sent at once and the rest wait their turn: many concurrent calls
+//!   then share a few pooled connections instead of opening one each.
+//! - URIs are absolute (the core builds them so); plain `http://` is refused
+//!   before connecting unless the host is loopback or it was allowed.
+//! - The whole call, response body included, runs inside
+//!   `tokio::time::timeout`; the connect step has its own, shorter limit.
+//! - The body is collected through [`http_body_util::Limited`], so an
+//!   oversized or endless body fails with
+//!   [`TransportErrorKind::BodyTooLarge`] without buffering the rest.
+//! - TLS is rustls with the `ring` provider chosen explicitly (an unset
+//!   process default would panic at run time), trusting the Mozilla roots of
+//!   `webpki-roots` and any extra roots given.
+//!
+//! ```no_run
+//! use coxedge_images::transports::hyper::HyperClient;
+//! use coxedge_images::{ApiKey, Endpoint, ListOptions};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let endpoint = Endpoint::builder()
+//!     .service("edge-services")
+//!     .environment("test-area")
+//!     .api_key(ApiKey::new("my-key")?)
+//!     .build()?;
+//! let client = HyperClient::hyper(endpoint)?;
+//! let list = client.list_images(&ListOptions::new()).await?;
+//! println!("{} images", list.images.len());
+//! # Ok(())
+//! # }
+//! ```
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::hyper::body::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client as PooledClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::sync::Semaphore;
+
+use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
+use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
+
+/// How many requests one [`HyperTransport`] (and its clones) sends at once
+/// unless told otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+
+/// An async [`AsyncTransport`] over one pooled hyper client. Cheap to clone;
+/// clones share the connection pool and the in-flight limit. Needs a tokio
+/// runtime to send.
+#[derive(Clone)]
+pub struct HyperTransport {
+    client: PooledClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    config: Arc<TransportConfig>,
+    in_flight: Arc<Semaphore>,
+    max_in_flight: usize,
+}
+
+impl fmt::Debug for HyperTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HyperTransport")
+            .field("config", &self.config)
+            .field("max_in_flight", &self.max_in_flight)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An async client over hyper, sleeping with tokio.
+pub type HyperClient = AsyncClient<HyperTransport, TokioSleep>;
+
+impl HyperTransport {
+    /// Builds the TLS settings and the pooled client. Fails if a root
+    /// certificate is not a valid DER certificate, or if no root of trust is
+    /// left at all. Needs no runtime until the first request.
+    pub fn new(config: TransportConfig) -> Result<Self, ConfigError> {
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConfigError::owned("TLS", format!("cannot be set up: {e}")))?
+        .with_root_certificates(root_store(&config)?)
+        .with_no_client_auth();
+
+        let mut http = HttpConnector::new();
+        // `https://` URIs reach the TLS wrapper through this connector.
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(config.connect_timeout));
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = PooledClient::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .build(connector);
+        Ok(HyperTransport {
+            client,
+            config: Arc::new(config),
+            in_flight: Arc::new(Semaphore::new(DEFAULT_MAX_IN_FLIGHT)),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        })
+    }
+
+    /// Sends at most `limit` requests at once (at least 1); the others wait
+    /// for a turn before their timeout starts. This bounds the connections
+    /// opened to the API. Clones made after this call share the new limit.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        let limit = limit.clamp(1, Semaphore::MAX_PERMITS);
+        self.in_flight = Arc::new(Semaphore::new(limit));
+        self.max_in_flight = limit;
+        self
+    }
+
+    /// The settings this transport was built with.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    async fn exchange(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
+        let response = self
+            .client
+            .request(request.map(|body| Full::new(Bytes::from(body))))
+            .await
+            .map_err(|e| {
+                let kind = if e.is_connect() {
+                    kind_of(&e, TransportErrorKind::Connect)
+                } else {
+                    kind_of(&e, TransportErrorKind::Other)
+                };
+                transport_error(kind, e)
+            })?;
+        let limit = usize::try_from(self.config.max_body_bytes).unwrap_or(usize::MAX);
+        let (mut parts, body) = response.into_parts();
+        let bytes = Limited::new(body, limit)
+            .collect()
+            .await
+            .map_err(|e| transport_error(kind_of(&*e, TransportErrorKind::Io), e))?
+            .to_bytes();
+        // hyper's own bookkeeping is of no use to the core.
+        parts.extensions = http::Extensions::new();
+        Ok(Response::from_parts(parts, Vec::from(bytes)))
+    }
+}
+
+impl AsyncTransport for HyperTransport {
+    async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        crate::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        // Waiting for a turn is not the server's slowness: it is outside the
+        // timeout. The semaphore is never closed, so this cannot fail.
+        let _turn = self.in_flight.acquire().await.map_err(|_| {
+            TransportError::new(TransportErrorKind::Other, "the transport was shut down")
+        })?;
+        let timeout = self.config.timeout;
+        let result = match tokio::time::timeout(timeout, self.exchange(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(TransportError::new(
+                TransportErrorKind::Timeout,
+                format!("no complete response within {timeout:?}"),
+            )),
+        };
+        // The connection goes back to the pool from hyper's own tasks; let
+        // them run before the next waiting request looks for an idle one.
+        tokio::task::yield_now().await;
+        result
+    }
+}
+
+/// The roots hyper trusts: the bundled Mozilla roots (if enabled) and every
+/// extra root given.
+fn root_store(config: &TransportConfig) -> Result<rustls::RootCertStore, ConfigError> {
+    let mut roots = rustls::RootCertStore::empty();
+    if config.use_webpki_roots {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
+    for der in &config.root_certificates {
+        roots
+            .add(rustls_pki_types::CertificateDer::from(der.as_slice()))
+            .map_err(|e| ConfigError::owned("root certificate", format!("is not usable: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(ConfigError::new(
+            "root certificates",
+            "are empty and the bundled roots are disabled: nothing could be trusted",
+        ));
+    }
+    Ok(roots)
+}
+
+/// The chain of causes, looking inside `io::Error`s too (whose `source()`
+/// skips the error they wrap).
+fn causes<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |&e| match e.downcast_ref::<io::Error>() {
+        Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
+        None => e.source(),
+    })
+}
+
+/// Classifies a hyper / hyper-util / rustls / io failure by the types in its
+/// cause chain; `fallback` when nothing more specific is found.
+fn kind_of(error: &(dyn StdError + 'static), fallback: TransportErrorKind) -> TransportErrorKind {
+    use TransportErrorKind as K;
+    // Decisive causes first, wherever they are in the chain.
+    for e in causes(error) {
+        if e.is::<rustls::Error>() {
+            return K::Tls;
+        }
+        if e.is::<LengthLimitError>() {
+            return K::BodyTooLarge;
+        }
+        if e.downcast_ref::<::hyper::Error>()
+            .is_some_and(::hyper::Error::is_timeout)
+            || e.downcast_ref::<io::Error>()
+                .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut)
+        {
+            return K::Timeout;
+        }
+    }
+    if fallback == K::Connect {
+        return K::Connect;
+    }
+    for e in causes(error) {
+        if let Some(hyper) = e.downcast_ref::<::hyper::Error>() {
+            if hyper.is_parse() {
+                return K::Protocol;
+            }
+            if hyper.is_incomplete_message()
+                || hyper.is_closed()
+                || hyper.is_canceled()
+                || hyper.is_body_write_aborted()
+            {
+                return K::Io;
+            }
+        }
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            return match io.kind() {
+                io::ErrorKind::ConnectionRefused => K::Connect,
+                io::ErrorKind::InvalidData => K::Protocol,
+                _ => K::Io,
+            };
+        }
+    }
+    fallback
+}
+
+/// A [`TransportError`] whose message is the chain of causes, each said once.
+fn transport_error(
+    kind: TransportErrorKind,
+    error: impl Into<Box<dyn StdError + Send + Sync>>,
+) -> TransportError {
+    let error = error.into();
+    let mut parts: Vec<String> = Vec::new();
+    for e in causes(&*error) {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    TransportError::new(kind, parts.join(": ")).with_source(error)
+}
+
+/// Sleeps with `tokio::time::sleep`: the [`AsyncSleep`] for tokio runtimes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioSleep;
+
+impl AsyncSleep for TokioSleep {
+    // An `async fn`, so the timer is made on first poll, inside the runtime:
+    // the future can be created anywhere.
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+impl AsyncClient<HyperTransport, TokioSleep> {
+    /// An async client for `endpoint` over hyper with the default
+    /// [`TransportConfig`].
+    pub fn hyper(endpoint: Endpoint) -> Result<Self, ConfigError> {
+        AsyncClient::hyper_with(endpoint, TransportConfig::default())
+    }
+
+    /// An async client for `endpoint` over hyper with `config`.
+    pub fn hyper_with(endpoint: Endpoint, config: TransportConfig) -> Result<Self, ConfigError> {
+        Ok(AsyncClient::new(
+            endpoint,
+            HyperTransport::new(config)?,
+            TokioSleep,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::{ImageId, ListOptions};
+
+    fn get(uri: &str) -> Request<Vec<u8>> {
+        Request::get(uri)
+            .header(crate::API_KEY_HEADER, "canary-SECRET-4242")
+            .body(Vec::new())
+            .unwrap()
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn futures_are_send_and_the_transport_is_shareable() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        fn cloneable<T: Clone>() {}
+        shareable::<HyperTransport>();
+        cloneable::<HyperTransport>();
+        shareable::<HyperClient>();
+
+        let endpoint = Endpoint::builder()
+            .service("edge-services")
+            .environment("test")
+            .api_key(crate::ApiKey::new("k").unwrap())
+            .build()
+            .unwrap();
+        let client = HyperClient::hyper(endpoint).unwrap();
+        let options = ListOptions::new();
+        let id: ImageId = "stack/family/tag".parse().unwrap();
+        // Only built, never polled: this is a compile-time check.
+        assert_send(&client.list_images(&options));
+        assert_send(&client.get_image(&id));
+        assert_send(&client.transport().send(get("https://example.com/")));
+        assert_send(&TokioSleep.sleep(Duration::ZERO));
+    }
+
+    #[test]
+    fn plain_http_to_a_remote_host_is_refused_before_connecting() {
+        let config = TransportConfig::default()
+            .connect_timeout(Duration::from_secs(20))
+            .timeout(Duration::from_secs(30));
+        let transport = HyperTransport::new(config).unwrap();
+        let started = Instant::now();
+        let error = runtime()
+            .block_on(transport.send(get("http://10.255.255.1/")))
+            .unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Refused);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(!format!("{error:?} {error}").contains("SECRET"));
+    }
+
+    #[test]
+    fn an_unsupported_scheme_is_refused() {
+        let transport = HyperTransport::new(TransportConfig::default()).unwrap();
+        let error = runtime()
+            .block_on(transport.send(get("ftp://example.com/")))
+            .unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Refused);
+    }
+
+    #[test]
+    fn the_config_is_kept_and_shared_by_clones() {
+        let config = TransportConfig::default()
+            .timeout(Duration::from_millis(1500))
+            .max_body_bytes(42);
+        let transport = HyperTransport::new(config).unwrap();
+        let clone = transport.clone();
+        assert!(Arc::ptr_eq(&transport.config, &clone.config));
+        assert_eq!(clone.config().timeout, Duration::from_millis(1500));
+        assert_eq!(clone.config().max_body_bytes, 42);
+    }
+
+    #[test]
+    fn roots_are_checked() {
+        let bad = TransportConfig::default().add_root_certificate_der(b"not DER".to_vec());
+        assert_eq!(
+            HyperTransport::new(bad).unwrap_err().setting(),
+            "root certificate"
+        );
+        let none = TransportConfig {
+            use_webpki_roots: false,
+            ..TransportConfig::default()
+        };
+        assert!(HyperTransport::new(none).is_err());
+        let store = root_store(&TransportConfig::default()).unwrap();
+        assert_eq!(store.len(), webpki_roots::TLS_SERVER_ROOTS.len());
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_connect_error() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let transport = HyperTransport::new(TransportConfig::default()).unwrap();
+        let error = runtime()
+            .block_on(transport.send(get(&format!("http://127.0.0.1:{port}/"))))
+            .unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Connect, "{error:?}");
+        assert!(error.message().contains("refused"), "{error}");
+    }
+
+    #[test]
+    fn causes_are_classified_by_type() {
+        let tls = io::Error::other(io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        ));
+        assert_eq!(
+            kind_of(&tls, TransportErrorKind::Connect),
+            TransportErrorKind::Tls
+        );
+        let timed_out = io::Error::from(io::ErrorKind::TimedOut);
+        assert_eq!(
+            kind_of(&timed_out, TransportErrorKind::Connect),
+            TransportErrorKind::Timeout
+        );
+        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(
+            kind_of(&reset, TransportErrorKind::Other),
+            TransportErrorKind::Io
+        );
+        let limited = Limited::new(Full::new(Bytes::from_static(b"too long")), 3);
+        let limit = runtime().block_on(limited.collect()).unwrap_err();
+        assert_eq!(
+            kind_of(&*limit, TransportErrorKind::Io),
+            TransportErrorKind::BodyTooLarge
+        );
+    }
+
+    #[test]
+    fn tokio_sleep_waits() {
+        let rt = runtime();
+        let started = Instant::now();
+        rt.block_on(TokioSleep.sleep(Duration::from_millis(50)));
+        assert!(started.elapsed() >= Duration::from_millis(50));
+    }
+}

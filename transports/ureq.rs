@@ -1,0 +1,297 @@
+//! The blocking transport: [ureq](https://docs.rs/ureq) 3 with rustls (ring).
+//!
+//! One [`::ureq::Agent`] per [`UreqTransport`], so connections are pooled and
+//! reused across calls. The agent is set up for a keyed API:
+//!
+//! - error statuses are responses (`http_status_as_error(false)`): the core
+//!   decodes the API's error body, which ureq would otherwise drop;
+//! - no redirects are followed here: the core decides (same origin only), so
+//!   the `MC-Api-Key` header never reaches another origin;
+//! - `timeout_global` bounds the whole call, body included, and
+//!   `timeout_connect` the connection set-up (TCP and TLS);
+//! - the body is read with an explicit limit, so an oversized or endless body
+//!   fails with [`TransportErrorKind::BodyTooLarge`] after at most
+//!   `max_body_bytes + 1` bytes;
+//! - TLS is rustls with the `ring` provider chosen explicitly (never the
+//!   process default, which may be unset).
+//!
+//! ```no_run
+//! use coxedge_images::transports::Client;
+//! use coxedge_images::{ApiKey, Endpoint, ListOptions};
+//!
+//! let endpoint = Endpoint::builder()
+//!     .service("edge-services")
+//!     .environment("test-area")
+//!     .api_key(ApiKey::new("my-key")?)
+//!     .build()?;
+//! let client = Client::ureq(endpoint)?;
+//! for image in client.list_images(&ListOptions::new())?.images {
+//!     println!("{}", image.id);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use ::ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+use http::{Request, Response};
+
+use super::{Client, Transport, TransportConfig};
+use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
+
+/// A blocking [`Transport`] over one pooled ureq agent. Cloning is cheap and
+/// shares the pool.
+///
+/// Trust: the Mozilla roots (when [`TransportConfig::use_webpki_roots`])
+/// plus every extra root in [`TransportConfig::root_certificates`], as the
+/// hyper transport does. ureq takes roots as whole DER certificates, so the
+/// bundled roots come from `webpki-root-certs`, which carries them whole.
+#[derive(Clone)]
+pub struct UreqTransport {
+    agent: ::ureq::Agent,
+    config: TransportConfig,
+}
+
+impl fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UreqTransport")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A blocking client over ureq.
+pub type UreqClient = Client<UreqTransport>;
+
+impl UreqTransport {
+    /// Builds the agent. Fails if a root certificate is not a valid DER
+    /// certificate, or if no root of trust is left at all.
+    pub fn new(config: TransportConfig) -> Result<Self, ConfigError> {
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::Rustls)
+            .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .root_certs(root_certs(&config)?)
+            .build();
+        let agent = ::ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(config.connect_timeout))
+            .tls_config(tls)
+            .build()
+            .new_agent();
+        Ok(UreqTransport { agent, config })
+    }
+
+    /// The settings this transport was built with.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+}
+
+/// The roots ureq trusts: the bundled ones and the extra ones together.
+fn root_certs(config: &TransportConfig) -> Result<RootCerts, ConfigError> {
+    if config.root_certificates.is_empty() {
+        return if config.use_webpki_roots {
+            Ok(RootCerts::WebPki)
+        } else {
+            Err(ConfigError::new(
+                "root certificates",
+                "are empty and the bundled roots are disabled: nothing could be trusted",
+            ))
+        };
+    }
+    // ureq silently skips certificates it cannot parse; check them first so
+    // a bad certificate is a configuration error, not a TLS failure later.
+    let mut check = rustls::RootCertStore::empty();
+    for der in &config.root_certificates {
+        check
+            .add(rustls_pki_types::CertificateDer::from(der.as_slice()))
+            .map_err(|e| ConfigError::owned("root certificate", format!("is not usable: {e}")))?;
+    }
+    let bundled: &[rustls_pki_types::CertificateDer<'static>] = if config.use_webpki_roots {
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+    } else {
+        &[]
+    };
+    let certs: Vec<Certificate<'static>> = bundled
+        .iter()
+        .map(|c| c.as_ref())
+        .chain(config.root_certificates.iter().map(Vec::as_slice))
+        .map(|der| Certificate::from_der(der).to_owned())
+        .collect();
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
+impl Transport for UreqTransport {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        crate::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        let (parts, body) = request.into_parts();
+        // An empty body is sent as no body at all (no `Content-Length: 0` on
+        // a GET).
+        let response = if body.is_empty() {
+            self.agent.run(Request::from_parts(parts, ()))
+        } else {
+            self.agent.run(Request::from_parts(parts, body))
+        }
+        .map_err(map_error)?;
+        let (mut parts, mut body) = response.into_parts();
+        let bytes = body
+            .with_config()
+            .limit(self.config.max_body_bytes)
+            .read_to_vec()
+            .map_err(map_error)?;
+        // ureq's own bookkeeping is of no use to the core.
+        parts.extensions = http::Extensions::new();
+        Ok(Response::from_parts(parts, bytes))
+    }
+}
+
+/// Maps a ureq error to the kind the retry decision reads, by variant.
+fn map_error(error: ::ureq::Error) -> TransportError {
+    use ::ureq::Error as E;
+    let kind = match &error {
+        E::Timeout(_) => TransportErrorKind::Timeout,
+        E::HostNotFound | E::ConnectionFailed | E::ConnectProxyFailed(_) => {
+            TransportErrorKind::Connect
+        }
+        E::Io(io) => io_kind(io),
+        E::Tls(_) | E::Pem(_) | E::Rustls(_) | E::TlsRequired => TransportErrorKind::Tls,
+        E::BodyExceedsLimit(_) => TransportErrorKind::BodyTooLarge,
+        E::Protocol(_) | E::LargeResponseHeader(..) => TransportErrorKind::Protocol,
+        E::RequireHttpsOnly(_) => TransportErrorKind::Refused,
+        _ => TransportErrorKind::Other,
+    };
+    TransportError::new(kind, error.to_string()).with_source(error)
+}
+
+/// The kind of an I/O error: the connection could not be made, timed out,
+/// failed TLS, or broke.
+fn io_kind(error: &io::Error) -> TransportErrorKind {
+    if error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<rustls::Error>())
+    {
+        return TransportErrorKind::Tls;
+    }
+    match error.kind() {
+        io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::HostUnreachable
+        | io::ErrorKind::NetworkUnreachable
+        | io::ErrorKind::AddrNotAvailable => TransportErrorKind::Connect,
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportErrorKind::Timeout,
+        _ => TransportErrorKind::Io,
+    }
+}
+
+impl Client<UreqTransport> {
+    /// A blocking client for `endpoint` over ureq with the default
+    /// [`TransportConfig`].
+    pub fn ureq(endpoint: Endpoint) -> Result<Self, ConfigError> {
+        Client::ureq_with(endpoint, TransportConfig::default())
+    }
+
+    /// A blocking client for `endpoint` over ureq with `config`.
+    pub fn ureq_with(endpoint: Endpoint, config: TransportConfig) -> Result<Self, ConfigError> {
+        Ok(Client::new(endpoint, UreqTransport::new(config)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn get(uri: &str) -> Request<Vec<u8>> {
+        Request::get(uri)
+            .header(crate::API_KEY_HEADER, "canary-SECRET-4242")
+            .body(Vec::new())
+            .unwrap()
+    }
+
+    #[test]
+    fn plain_http_to_a_remote_host_is_refused_before_connecting() {
+        // 10.255.255.1 is unroutable: a connection attempt would hang until
+        // the connect timeout, so a fast answer proves none was made.
+        let config = TransportConfig::default().connect_timeout(Duration::from_secs(20));
+        let transport = UreqTransport::new(config).unwrap();
+        let started = Instant::now();
+        let error = transport.send(get("http://10.255.255.1/")).unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Refused);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(!format!("{error:?} {error}").contains("SECRET"));
+    }
+
+    #[test]
+    fn an_unsupported_scheme_is_refused() {
+        let transport = UreqTransport::new(TransportConfig::default()).unwrap();
+        let error = transport.send(get("ftp://example.com/")).unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Refused);
+    }
+
+    #[test]
+    fn the_config_is_kept() {
+        let config = TransportConfig::default()
+            .timeout(Duration::from_millis(1500))
+            .max_body_bytes(42);
+        let transport = UreqTransport::new(config).unwrap();
+        assert_eq!(transport.config().timeout, Duration::from_millis(1500));
+        assert_eq!(transport.config().max_body_bytes, 42);
+        let config = transport.agent.config();
+        assert!(!config.http_status_as_error());
+        assert_eq!(config.max_redirects(), 0);
+        assert_eq!(config.timeouts().global, Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn a_bad_root_certificate_is_a_config_error() {
+        let config = TransportConfig::default().add_root_certificate_der(b"not DER".to_vec());
+        let error = UreqTransport::new(config).unwrap_err();
+        assert_eq!(error.setting(), "root certificate");
+    }
+
+    #[test]
+    fn no_roots_at_all_is_a_config_error() {
+        let config = TransportConfig {
+            use_webpki_roots: false,
+            ..TransportConfig::default()
+        };
+        assert!(UreqTransport::new(config).is_err());
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_connect_error() {
+        // Bind and drop a listener so the port is (almost surely) closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let transport = UreqTransport::new(TransportConfig::default()).unwrap();
+        let error = transport
+            .send(get(&format!("http://127.0.0.1:{port}/")))
+            .unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Connect, "{error:?}");
+    }
+
+    #[test]
+    fn io_errors_map_by_kind() {
+        let kind = |k| io_kind(&io::Error::from(k));
+        assert_eq!(
+            kind(io::ErrorKind::ConnectionRefused),
+            TransportErrorKind::Connect
+        );
+        assert_eq!(kind(io::ErrorKind::TimedOut), TransportErrorKind::Timeout);
+        assert_eq!(kind(io::ErrorKind::ConnectionReset), TransportErrorKind::Io);
+        assert_eq!(kind(io::ErrorKind::UnexpectedEof), TransportErrorKind::Io);
+        let tls = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        assert_eq!(io_kind(&tls), TransportErrorKind::Tls);
+    }
+}
