@@ -1,1 +1,25 @@
-fn main() {}
+//! `coxedge-images`: the command-line client for the Cox Edge images API.
+//!
+//! Run `coxedge-images --help`. The modules: [`args`] (what clap parses),
+//! [`config`] (flags against environment against the built-in simulator),
+//! [`backend`] (both transports behind one interface), [`commands`] (what
+//! each command does), [`output`] (tables, blocks, JSON), [`error`] (exit
+//! statuses) and [`run`] (the whole flow).
+#![forbid(unsafe_code)]
+
+mod args;
+mod backend;
+mod commands;
+mod config;
+mod error;
+mod output;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    run::run(&cli, std::env::var_os(args::API_KEY_ENV))
+}

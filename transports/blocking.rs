@@ -10,7 +10,7 @@ use super::config::{Observer, RetryNotice};
 use super::jitter::Jitter;
 use crate::{
     CreateImage, Decode, Endpoint, Error, Exchange, Image, ImageId, ImageList, ImageReference,
-    ListOptions, PollAction, PollPolicy, RetryPolicy, Step, Task, TaskId, TaskPoller, TaskStatus,
+    ListOptions, PollAction, PollPolicy, RetryPolicy, Step, Task, TaskId, TaskPoller,
     TransportError, decode_image, decode_image_list, decode_task,
 };
 
@@ -125,10 +125,11 @@ impl<T: Transport> Client<T> {
         self.call(self.endpoint.get_task_request(id)?, decode_task)
     }
 
-    /// A handle on a task known only by its id (its status is not known
-    /// until the first poll).
-    pub fn task(&self, id: TaskId) -> TaskHandle<'_, T> {
-        TaskHandle::new(self, Task::new(id, TaskStatus::Other("UNKNOWN".to_owned())))
+    /// A handle to wait for a task already known: one returned by
+    /// [`get_task`](Self::get_task), or kept from an earlier create or
+    /// delete. A task that has already ended needs no request.
+    pub fn task(&self, task: Task) -> TaskHandle<'_, T> {
+        TaskHandle::new(self, task)
     }
 
     /// Runs one call to its end: send, and retry or follow as the core says.

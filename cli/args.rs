@@ -1,0 +1,264 @@
+//! The command line, as clap parses it.
+//!
+//! Parsing only: values are checked for shape here (ids, references, numbers)
+//! so that a malformed one is a usage error (exit 2) before anything runs.
+//! What the settings *mean* together (flags against environment against the
+//! built-in simulator) is decided in [`crate::config`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use coxedge_images::{ImageId, ImageReference, ImageType, TaskId};
+
+/// The environment variable holding the API key. The key is never taken from
+/// a flag value, so it does not show in shell history or `ps`.
+pub const API_KEY_ENV: &str = "COXEDGE_API_KEY";
+
+/// Lists, inspects, resolves, creates and deletes Cox Edge images.
+///
+/// The API key is read from COXEDGE_API_KEY or from the file given with
+/// --api-key-file. With neither a key nor a base URL, the command runs against
+/// a built-in simulator of the API, so every command can be tried offline.
+#[derive(Debug, Parser)]
+#[command(
+    name = "coxedge-images",
+    version,
+    about,
+    max_term_width = 100,
+    args_override_self = true
+)]
+pub struct Cli {
+    /// Where and how to reach the API.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options that apply to every command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Base URL of the API; the real API's when not given.
+    #[arg(
+        long,
+        global = true,
+        env = "COXEDGE_BASE_URL",
+        value_name = "URL",
+        help = "Base URL of the API [default: https://portal.coxedge.com/api/v1]"
+    )]
+    pub base_url: Option<String>,
+
+    /// Service code, e.g. edge-services
+    #[arg(long, global = true, env = "COXEDGE_SERVICE", value_name = "CODE")]
+    pub service: Option<String>,
+
+    /// Environment name
+    #[arg(long, global = true, env = "COXEDGE_ENVIRONMENT", value_name = "NAME")]
+    pub environment: Option<String>,
+
+    /// Sub-organisation id, sent as org_id
+    #[arg(long, global = true, env = "COXEDGE_ORG_ID", value_name = "ID")]
+    pub org_id: Option<String>,
+
+    /// Read the API key from this file (one trailing newline is ignored)
+    /// instead of COXEDGE_API_KEY
+    #[arg(long, global = true, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// HTTP client to use
+    #[arg(long, global = true, value_enum, default_value_t = TransportKind::Ureq)]
+    pub transport: TransportKind,
+
+    /// Time allowed for each HTTP request, body included [default: 30]
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+
+    /// Print JSON on stdout instead of tables
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The HTTP client behind the commands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum TransportKind {
+    /// Blocking, with ureq.
+    #[default]
+    Ureq,
+    /// Async, with hyper on a tokio runtime.
+    Hyper,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the environment's images.
+    List(ListArgs),
+
+    /// Show one image.
+    Get {
+        /// The image id, stackId/family/tag
+        #[arg(value_name = "ID")]
+        id: ImageId,
+    },
+
+    /// Show the image a workload reference names.
+    ///
+    /// With a tag, that image; without, the newest READY image of the family.
+    Resolve {
+        /// The reference, slug/family or slug/family:tag, e.g. cox-edge/ubuntu
+        #[arg(value_name = "REFERENCE")]
+        reference: ImageReference,
+    },
+
+    /// Create a custom image from a workload instance.
+    Create(CreateArgs),
+
+    /// Delete an image.
+    Delete {
+        /// The image id, stackId/family/tag
+        #[arg(value_name = "ID")]
+        id: ImageId,
+
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+
+    /// Show (or wait for) a task started by create or delete.
+    Task {
+        /// The task id that create or delete printed
+        #[arg(value_name = "TASK_ID")]
+        id: TaskId,
+
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+/// `list`: server-side options and client-side filters.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListArgs {
+    /// Only Cox's own images (asked of the server)
+    #[arg(long)]
+    pub system_only: bool,
+
+    /// Only this image type (asked of the server)
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub image_type: Option<ImageTypeArg>,
+
+    /// Only this family
+    #[arg(long, value_name = "F")]
+    pub family: Option<String>,
+
+    /// Only this tag
+    #[arg(long, value_name = "T")]
+    pub tag: Option<String>,
+
+    /// Only this status, e.g. READY (case-insensitive)
+    #[arg(long, value_name = "S")]
+    pub status: Option<String>,
+}
+
+/// The `--image-type` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageTypeArg {
+    /// Cox's own images.
+    Default,
+    /// Images made from workload instances.
+    Custom,
+}
+
+impl From<ImageTypeArg> for ImageType {
+    fn from(arg: ImageTypeArg) -> Self {
+        match arg {
+            ImageTypeArg::Default => ImageType::Default,
+            ImageTypeArg::Custom => ImageType::Custom,
+        }
+    }
+}
+
+/// `create`: the new image and the instance it is made from.
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// The new image's family
+    #[arg(long, value_name = "F")]
+    pub family: String,
+
+    /// The new image's tag
+    #[arg(long, value_name = "T")]
+    pub tag: String,
+
+    /// The workload the instance belongs to
+    #[arg(long, value_name = "W")]
+    pub workload_id: String,
+
+    /// The instance to image
+    #[arg(long, value_name = "I")]
+    pub instance_name: String,
+
+    /// Free text
+    #[arg(long, value_name = "D")]
+    pub description: Option<String>,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// Waiting for a task.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct WaitArgs {
+    /// Wait for the task to end, showing progress on stderr
+    #[arg(long)]
+    pub wait: bool,
+
+    /// With --wait: give up after this long [default: 300]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, requires = "wait")]
+    pub wait_timeout: Option<Duration>,
+}
+
+/// A positive, finite number of seconds (fractions allowed).
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    // Also refuses NaN, which no comparison accepts.
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err("must be more than 0 seconds".to_owned());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} seconds is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_are_positive_and_finite() {
+        assert_eq!(parse_seconds("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_seconds("10"), Ok(Duration::from_secs(10)));
+        for bad in ["0", "-1", "NaN", "inf", "1e300", "soon", ""] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn global_options_go_anywhere() {
+        let cli = Cli::try_parse_from(["x", "list", "--json", "--transport", "hyper"]).unwrap();
+        assert!(cli.global.json);
+        assert_eq!(cli.global.transport, TransportKind::Hyper);
+    }
+
+    #[test]
+    fn there_is_no_api_key_flag() {
+        assert!(Cli::try_parse_from(["x", "--api-key", "k", "list"]).is_err());
+    }
+}

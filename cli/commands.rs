@@ -1,0 +1,178 @@
+//! The commands, each written once against [`Backend`].
+//!
+//! Results go to stdout (a table, a block or JSON); progress and retries go
+//! to stderr; failures come back as [`CliError`] for the caller to report.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use coxedge_images::{
+    CreateImage, ErrorKind, ImageFilter, ImageId, ImageReference, ImageStatus, ListOptions,
+    PollPolicy, Task, TaskId,
+};
+
+use crate::args::{Command, CreateArgs, ListArgs, WaitArgs};
+use crate::backend::Backend;
+use crate::error::CliError;
+use crate::output;
+
+/// How long `--wait` waits when `--wait-timeout` is not given.
+const DEFAULT_WAIT: Duration = Duration::from_secs(300);
+
+/// Runs `command`; `json` selects JSON output.
+pub fn execute(backend: &dyn Backend, command: &Command, json: bool) -> Result<(), CliError> {
+    match command {
+        Command::List(args) => list(backend, args, json),
+        Command::Get { id } => {
+            let image = backend.get_image(id)?;
+            print(&if json {
+                output::json(&image)
+            } else {
+                output::image_block(&image)
+            })
+        }
+        Command::Resolve { reference } => resolve(backend, reference, json),
+        Command::Create(args) => create(backend, args, json),
+        Command::Delete { id, wait } => delete(backend, id, *wait, json),
+        Command::Task { id, wait } => task(backend, id, *wait, json),
+    }
+}
+
+/// `list`: system-only and image type are asked of the server; family, tag
+/// and status are filtered here.
+fn list(backend: &dyn Backend, args: &ListArgs, json: bool) -> Result<(), CliError> {
+    let mut options = ListOptions::new();
+    if args.system_only {
+        options = options.system_only();
+    }
+    if let Some(image_type) = args.image_type {
+        options = options.image_type(image_type.into());
+    }
+    let mut filter = ImageFilter::new();
+    if let Some(family) = &args.family {
+        filter = filter.family(family);
+    }
+    if let Some(tag) = &args.tag {
+        filter = filter.tag(tag);
+    }
+    if let Some(status) = &args.status {
+        filter = filter.status(ImageStatus::from(status.as_str()));
+    }
+    let list = backend.list_images(&options)?;
+    let images = filter.apply(&list.images);
+    print(&if json {
+        output::json(&images)
+    } else {
+        output::image_table(&images)
+    })
+}
+
+/// `resolve`: the image a reference names, or exit 1 saying why none does.
+fn resolve(backend: &dyn Backend, reference: &ImageReference, json: bool) -> Result<(), CliError> {
+    let Some(image) = backend.resolve(reference)? else {
+        let why = match reference.tag() {
+            Some(tag) => format!(
+                "there is no image with slug {:?}, family {:?} and tag {tag:?}",
+                reference.slug(),
+                reference.family()
+            ),
+            None => format!(
+                "there is no READY image with slug {:?} and family {:?}",
+                reference.slug(),
+                reference.family()
+            ),
+        };
+        return Err(CliError::failed(format!(
+            "{} does not resolve: {}",
+            output::clean(reference.as_str()),
+            output::clean(&why)
+        )));
+    };
+    print(&if json {
+        output::json(&image)
+    } else {
+        output::image_block(&image)
+    })
+}
+
+fn create(backend: &dyn Backend, args: &CreateArgs, json: bool) -> Result<(), CliError> {
+    let mut create = CreateImage::new(
+        &args.family,
+        &args.tag,
+        &args.workload_id,
+        &args.instance_name,
+    );
+    if let Some(description) = &args.description {
+        create = create.with_description(description);
+    }
+    let started = backend.create_image(&create)?;
+    follow(backend, started, args.wait, json)
+}
+
+fn delete(backend: &dyn Backend, id: &ImageId, wait: WaitArgs, json: bool) -> Result<(), CliError> {
+    let started = backend.delete_image(id)?;
+    follow(backend, started, wait, json)
+}
+
+fn task(backend: &dyn Backend, id: &TaskId, wait: WaitArgs, json: bool) -> Result<(), CliError> {
+    // Asked once first even with --wait: an unknown id fails at once, and
+    // the first progress line shows the status the task already has.
+    let current = backend.get_task(id)?;
+    follow(backend, current, wait, json)
+}
+
+/// Prints a task, or with `--wait` polls it to its end first: one stderr
+/// line per status change, the final task on stdout, exit 1 when it failed
+/// or the wait timed out.
+fn follow(
+    backend: &dyn Backend,
+    started: Task,
+    wait: WaitArgs,
+    json: bool,
+) -> Result<(), CliError> {
+    if !wait.wait {
+        return print_task(&started, json);
+    }
+    eprintln!("{}", output::progress_line(&started, Duration::ZERO));
+    let mut shown = started.status.clone();
+    let mut last = started.clone();
+    let policy = PollPolicy::default().with_timeout(wait.wait_timeout.unwrap_or(DEFAULT_WAIT));
+    let result = backend.wait_task(started, policy, &mut |task, elapsed| {
+        if task.status != shown {
+            eprintln!("{}", output::progress_line(task, elapsed));
+            shown = task.status.clone();
+        }
+        last = task.clone();
+    });
+    match result {
+        Ok(task) => print_task(&task, json),
+        Err(error) => {
+            if error.kind() == ErrorKind::TaskFailed {
+                print_task(&last, json)?;
+            }
+            Err(error.into())
+        }
+    }
+}
+
+fn print_task(task: &Task, json: bool) -> Result<(), CliError> {
+    print(&if json {
+        output::json(task)
+    } else {
+        output::task_block(task)
+    })
+}
+
+/// Writes `text` to stdout. A closed pipe (`| head`) is not an error.
+fn print(text: &str) -> Result<(), CliError> {
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(CliError::failed(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}

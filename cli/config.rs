@@ -1,0 +1,328 @@
+//! Deciding where to send requests: flags and environment against the
+//! built-in simulator.
+//!
+//! [`resolve`] is a pure function of the parsed options and the API key's
+//! sources, so every rule is unit-tested without touching the process
+//! environment or starting anything:
+//!
+//! - no API key and no base URL: the built-in simulator, with service and
+//!   environment defaulting to the simulator's;
+//! - a base URL without a key: a usage error naming both key sources;
+//! - a key: service and environment are required (each error names its flag
+//!   and environment variable); the base URL defaults to the real API's.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use coxedge_images::simulator;
+use coxedge_images::{ApiKey, Endpoint};
+
+use crate::args::{API_KEY_ENV, GlobalArgs};
+use crate::error::CliError;
+
+/// Where the API key came from, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// The `COXEDGE_API_KEY` environment variable.
+    Env,
+    /// The file given with `--api-key-file`.
+    File,
+}
+
+/// The key as read from its source, before validation.
+#[derive(Debug)]
+pub struct RawKey {
+    /// The key text (one trailing newline already removed for files).
+    pub text: String,
+    /// Where it came from.
+    pub source: KeySource,
+}
+
+/// What to talk to.
+#[derive(Debug)]
+pub enum Target {
+    /// Start the built-in simulator in this process and talk to it.
+    Simulator {
+        /// The service code to address (the simulator answers any).
+        service: String,
+        /// The environment to address (the simulator answers any).
+        environment: String,
+        /// The `org_id`, if given.
+        org_id: Option<String>,
+    },
+    /// A real (or external) API: the endpoint is complete.
+    Api(Box<Endpoint>),
+}
+
+/// Reads the API key from `--api-key-file` (which wins) or from the
+/// environment value `env_key`. `Ok(None)` when neither is given.
+///
+/// The file's content loses one trailing newline (`\n` or `\r\n`); anything
+/// else is kept, so a stray space is reported rather than silently trimmed.
+/// No message ever contains the key.
+pub fn read_api_key(
+    file: Option<&Path>,
+    env_key: Option<OsString>,
+) -> Result<Option<RawKey>, CliError> {
+    if let Some(path) = file {
+        let bytes = std::fs::read(path).map_err(|e| {
+            CliError::usage(format!(
+                "cannot read the API key file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            CliError::usage(format!(
+                "the API key file {} is not UTF-8 text",
+                path.display()
+            ))
+        })?;
+        return Ok(Some(RawKey {
+            text: trim_one_newline(text),
+            source: KeySource::File,
+        }));
+    }
+    match env_key {
+        None => Ok(None),
+        Some(value) => match value.into_string() {
+            Ok(text) => Ok(Some(RawKey {
+                text,
+                source: KeySource::Env,
+            })),
+            Err(_) => Err(CliError::usage(format!("{API_KEY_ENV} is not valid UTF-8"))),
+        },
+    }
+}
+
+fn trim_one_newline(mut text: String) -> String {
+    if text.ends_with("\r\n") {
+        text.truncate(text.len() - 2);
+    } else if text.ends_with('\n') {
+        text.truncate(text.len() - 1);
+    }
+    text
+}
+
+/// Decides the target from the options and the key; see the module
+/// documentation for the rules. Empty option values count as not given.
+pub fn resolve(args: &GlobalArgs, key: Option<RawKey>) -> Result<Target, CliError> {
+    let given = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
+    let base_url = given(&args.base_url);
+    let service = given(&args.service);
+    let environment = given(&args.environment);
+    let org_id = given(&args.org_id);
+
+    let Some(key) = key else {
+        if base_url.is_some() {
+            return Err(CliError::usage(format!(
+                "--base-url (or COXEDGE_BASE_URL) is given but no API key: \
+                 set {API_KEY_ENV} or pass --api-key-file PATH"
+            )));
+        }
+        return Ok(Target::Simulator {
+            service: service.unwrap_or_else(|| simulator::SERVICE.to_owned()),
+            environment: environment.unwrap_or_else(|| simulator::ENVIRONMENT.to_owned()),
+            org_id,
+        });
+    };
+
+    let key_origin = match key.source {
+        KeySource::Env => API_KEY_ENV.to_owned(),
+        KeySource::File => "the file given with --api-key-file".to_owned(),
+    };
+    if key.text.is_empty() {
+        return Err(CliError::usage(format!(
+            "the API key in {key_origin} is empty"
+        )));
+    }
+    // ApiKey's errors name the problem, never the key.
+    let api_key = ApiKey::new(&key.text)
+        .map_err(|e| CliError::usage(format!("{e} (read from {key_origin})")))?;
+    let service = service.ok_or_else(|| missing("service code", "--service", "COXEDGE_SERVICE"))?;
+    let environment = environment
+        .ok_or_else(|| missing("environment", "--environment", "COXEDGE_ENVIRONMENT"))?;
+
+    let mut builder = Endpoint::builder()
+        .service(service)
+        .environment(environment)
+        .api_key(api_key);
+    if let Some(url) = base_url {
+        builder = builder.base_url(url);
+    }
+    if let Some(org_id) = org_id {
+        builder = builder.org_id(org_id);
+    }
+    let endpoint = builder
+        .build()
+        .map_err(|e| CliError::usage(format!("invalid configuration: {e}")))?;
+    Ok(Target::Api(Box::new(endpoint)))
+}
+
+fn missing(what: &str, flag: &str, env: &str) -> CliError {
+    CliError::usage(format!(
+        "the {what} is missing: pass {flag} or set {env} (an API key was given, so the \
+         built-in simulator is not used)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> GlobalArgs {
+        GlobalArgs::default()
+    }
+
+    fn env_key(text: &str) -> Option<RawKey> {
+        Some(RawKey {
+            text: text.to_owned(),
+            source: KeySource::Env,
+        })
+    }
+
+    fn usage_message(result: Result<Target, CliError>) -> String {
+        let err = result.expect_err("a usage error");
+        assert_eq!(err.exit_code(), 2, "{err:?}");
+        err.message().to_owned()
+    }
+
+    #[test]
+    fn nothing_given_means_the_simulator_with_its_defaults() {
+        match resolve(&args(), None).unwrap() {
+            Target::Simulator {
+                service,
+                environment,
+                org_id,
+            } => {
+                assert_eq!(service, "cox");
+                assert_eq!(environment, "test-area");
+                assert_eq!(org_id, None);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_simulator_takes_the_given_service_environment_and_org() {
+        let mut a = args();
+        a.service = Some("edge-services".into());
+        a.environment = Some("prod".into());
+        a.org_id = Some("org-1".into());
+        match resolve(&a, None).unwrap() {
+            Target::Simulator {
+                service,
+                environment,
+                org_id,
+            } => {
+                assert_eq!(
+                    (service.as_str(), environment.as_str()),
+                    ("edge-services", "prod")
+                );
+                assert_eq!(org_id.as_deref(), Some("org-1"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_base_url_without_a_key_is_a_usage_error() {
+        let mut a = args();
+        a.base_url = Some("https://example.com/api/v1".into());
+        let message = usage_message(resolve(&a, None));
+        assert!(message.contains("COXEDGE_API_KEY"), "{message}");
+        assert!(message.contains("--api-key-file"), "{message}");
+    }
+
+    #[test]
+    fn a_key_needs_service_and_environment() {
+        let message = usage_message(resolve(&args(), env_key("canary-key")));
+        assert!(message.contains("--service"), "{message}");
+        assert!(message.contains("COXEDGE_SERVICE"), "{message}");
+
+        let mut a = args();
+        a.service = Some("cox".into());
+        let message = usage_message(resolve(&a, env_key("canary-key")));
+        assert!(message.contains("COXEDGE_ENVIRONMENT"), "{message}");
+    }
+
+    #[test]
+    fn a_key_with_service_and_environment_is_the_real_api_by_default() {
+        let mut a = args();
+        a.service = Some("cox".into());
+        a.environment = Some("test-area".into());
+        match resolve(&a, env_key("canary-key")).unwrap() {
+            Target::Api(endpoint) => {
+                assert_eq!(
+                    endpoint.base_url().as_str(),
+                    coxedge_images::DEFAULT_BASE_URL
+                );
+                assert_eq!(endpoint.org_id(), None);
+            }
+            other => panic!("{other:?}"),
+        }
+        a.base_url = Some("http://127.0.0.1:9/api/v1".into());
+        a.org_id = Some("org-7".into());
+        match resolve(&a, env_key("canary-key")).unwrap() {
+            Target::Api(endpoint) => {
+                assert_eq!(endpoint.base_url().as_str(), "http://127.0.0.1:9/api/v1");
+                assert_eq!(endpoint.org_id(), Some("org-7"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_values_count_as_not_given() {
+        let mut a = args();
+        a.base_url = Some(String::new());
+        a.service = Some(String::new());
+        assert!(matches!(
+            resolve(&a, None).unwrap(),
+            Target::Simulator { ref service, .. } if service == "cox"
+        ));
+    }
+
+    #[test]
+    fn bad_keys_and_urls_are_usage_errors_that_never_echo_the_key() {
+        let mut a = args();
+        a.service = Some("cox".into());
+        a.environment = Some("test-area".into());
+        for bad in ["", " canary-key", "canary\r\nkey"] {
+            let message = usage_message(resolve(&a, env_key(bad)));
+            assert!(!message.contains("canary"), "{message}");
+            assert!(message.contains("COXEDGE_API_KEY"), "{message}");
+        }
+        a.base_url = Some("http://example.com/api/v1".into());
+        let message = usage_message(resolve(&a, env_key("canary-key")));
+        assert!(message.contains("base URL"), "{message}");
+        assert!(!message.contains("canary"), "{message}");
+    }
+
+    #[test]
+    fn the_key_file_wins_and_loses_one_newline() {
+        let dir = std::env::temp_dir().join(format!("coxedge-cli-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("key");
+        std::fs::write(&path, "file-key\n").unwrap();
+        let key = read_api_key(Some(&path), Some("env-key".into()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (key.text.as_str(), key.source),
+            ("file-key", KeySource::File)
+        );
+
+        std::fs::write(&path, "file-key\r\n\n").unwrap();
+        let key = read_api_key(Some(&path), None).unwrap().unwrap();
+        assert_eq!(key.text, "file-key\r\n");
+
+        let key = read_api_key(None, Some("env-key".into())).unwrap().unwrap();
+        assert_eq!((key.text.as_str(), key.source), ("env-key", KeySource::Env));
+        assert!(read_api_key(None, None).unwrap().is_none());
+
+        let err = read_api_key(Some(&dir.join("absent")), None).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message().contains("absent"), "{}", err.message());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

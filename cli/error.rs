@@ -1,0 +1,96 @@
+//! [`CliError`]: a message for stderr and the exit status that goes with it.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// Exit status when the API, the network or a task failed.
+pub const EXIT_FAILED: u8 = 1;
+
+/// Exit status for usage and configuration errors (clap uses it too).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub struct CliError {
+    code: u8,
+    message: String,
+}
+
+impl CliError {
+    /// A usage or configuration error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    /// A failure of the API, the network or a task (exit 1).
+    pub fn failed(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_FAILED,
+            message: message.into(),
+        }
+    }
+
+    /// The exit status.
+    pub fn exit_code(&self) -> u8 {
+        self.code
+    }
+
+    /// The message, without the `error:` prefix.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Prints `coxedge-images: error: …` on stderr, with `secret` (the API
+    /// key, when there is one) replaced should a server have echoed it, and
+    /// returns the exit status.
+    pub fn report(&self, secret: Option<&str>) -> ExitCode {
+        eprintln!("coxedge-images: error: {}", redact(&self.message, secret));
+        ExitCode::from(self.exit_code())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// Replaces every occurrence of `secret` in `text` with `<redacted>`.
+pub fn redact(text: &str, secret: Option<&str>) -> String {
+    match secret {
+        Some(secret) if !secret.is_empty() => text.replace(secret, "<redacted>"),
+        _ => text.to_owned(),
+    }
+}
+
+/// An API call's error, with the library's message (which names the HTTP
+/// status and the API's own messages, or the network failure): exit 1, or 2
+/// when the request was refused before sending because a value given on the
+/// command line cannot be sent.
+impl From<coxedge_images::Error> for CliError {
+    fn from(error: coxedge_images::Error) -> Self {
+        if error.kind() == coxedge_images::ErrorKind::InvalidRequest {
+            CliError::usage(error.to_string())
+        } else {
+            CliError::failed(error.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_replaces_every_copy() {
+        assert_eq!(
+            redact("a key-1 b key-1", Some("key-1")),
+            "a <redacted> b <redacted>"
+        );
+        assert_eq!(redact("text", Some("")), "text");
+        assert_eq!(redact("text", None), "text");
+    }
+}

@@ -1,0 +1,100 @@
+//! From parsed arguments to an exit status: read the key, decide the target
+//! (starting the built-in simulator if that is the decision), connect, run
+//! the command, report any error.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use coxedge_images::Endpoint;
+use coxedge_images::simulator::Simulator;
+use coxedge_images::transports::TransportConfig;
+
+use crate::args::{Cli, GlobalArgs};
+use crate::backend;
+use crate::commands;
+use crate::config::{self, RawKey, Target};
+use crate::error::CliError;
+
+/// Runs `cli` with `env_key` as the value of `COXEDGE_API_KEY`, and returns
+/// the exit status: 0 on success, 1 when the API, the network or a task
+/// failed, 2 for usage and configuration errors.
+pub fn run(cli: &Cli, env_key: Option<OsString>) -> ExitCode {
+    let key = match config::read_api_key(cli.global.api_key_file.as_deref(), env_key) {
+        Ok(key) => key,
+        Err(error) => return error.report(None),
+    };
+    // Kept only to scrub it from error messages, should a server echo it.
+    let secret = key.as_ref().map(|k| k.text.clone());
+    match execute(cli, key) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => error.report(secret.as_deref()),
+    }
+}
+
+fn execute(cli: &Cli, key: Option<RawKey>) -> Result<(), CliError> {
+    // Bound before the client, so the simulator (if any) stops after it.
+    let (endpoint, _simulator) = connect_target(config::resolve(&cli.global, key)?)?;
+    let backend = backend::connect(
+        cli.global.transport,
+        endpoint,
+        transport_config(&cli.global),
+    )?;
+    commands::execute(backend.as_ref(), &cli.command, cli.global.json)
+}
+
+/// The endpoint to talk to, starting the built-in simulator (and saying so,
+/// in one stderr line) when that is the target. The simulator runs until
+/// the returned handle is dropped.
+fn connect_target(target: Target) -> Result<(Endpoint, Option<Simulator>), CliError> {
+    match target {
+        Target::Api(endpoint) => Ok((*endpoint, None)),
+        Target::Simulator {
+            service,
+            environment,
+            org_id,
+        } => {
+            let simulator = Simulator::builder().build().map_err(|e| {
+                CliError::failed(format!("cannot start the built-in simulator: {e}"))
+            })?;
+            eprintln!(
+                "coxedge-images: no API key or base URL given: using the built-in simulator at {} \
+                 (set COXEDGE_API_KEY, --service and --environment to use the real API)",
+                simulator.base_url()
+            );
+            let endpoint = simulator_endpoint(&simulator, service, environment, org_id)?;
+            Ok((endpoint, Some(simulator)))
+        }
+    }
+}
+
+/// The simulator's endpoint, addressed to the service and environment chosen.
+fn simulator_endpoint(
+    simulator: &Simulator,
+    service: String,
+    environment: String,
+    org_id: Option<String>,
+) -> Result<Endpoint, CliError> {
+    let mut builder = simulator
+        .endpoint_builder()
+        .service(service)
+        .environment(environment);
+    if let Some(org_id) = org_id {
+        builder = builder.org_id(org_id);
+    }
+    builder
+        .build()
+        .map_err(|e| CliError::usage(format!("invalid configuration: {e}")))
+}
+
+/// The transport settings: `--timeout` bounds each request, and the
+/// connection set-up within it.
+fn transport_config(args: &GlobalArgs) -> TransportConfig {
+    let config = TransportConfig::default();
+    match args.timeout {
+        Some(timeout) => {
+            let connect = config.connect_timeout.min(timeout);
+            config.timeout(timeout).connect_timeout(connect)
+        }
+        None => config,
+    }
+}

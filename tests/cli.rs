@@ -1,0 +1,709 @@
+//! The `coxedge-images` binary, run as a user runs it: a child process with
+//! a clean `COXEDGE_*` environment, against its built-in simulator or a
+//! simulator started here. Every run is killed (and the test failed) if it
+//! takes longer than [`RUN_LIMIT`].
+#![cfg(feature = "cli")]
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use coxedge_images::simulator::{
+    CUSTOM_STACK_ID, Fault, FaultAction, SEED_STACK_ID, Simulator, TaskOutcome,
+};
+use coxedge_images::{Image, ImageId, ImageStatus};
+use http::{Method, StatusCode};
+use serde_json::Value;
+
+const RUN_LIMIT: Duration = Duration::from_secs(30);
+
+const ENV_VARS: [&str; 6] = [
+    "COXEDGE_API_KEY",
+    "COXEDGE_BASE_URL",
+    "COXEDGE_SERVICE",
+    "COXEDGE_ENVIRONMENT",
+    "COXEDGE_ORG_ID",
+    "COXEDGE_API_KEY_FILE",
+];
+
+const TRANSPORTS: [&str; 2] = ["ureq", "hyper"];
+
+fn ubuntu_id() -> String {
+    format!("{SEED_STACK_ID}/ubuntu/v20201110")
+}
+
+fn centos_id() -> String {
+    format!("{SEED_STACK_ID}/centos7/v20201110")
+}
+
+/// What a run printed and how it ended.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "unexpected exit status: {self:#?}");
+        self
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {self:#?}"))
+    }
+
+    fn stderr_lines(&self) -> Vec<&str> {
+        self.stderr.lines().collect()
+    }
+}
+
+/// The binary with every `COXEDGE_*` variable removed.
+fn cli() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_coxedge-images"));
+    for var in ENV_VARS {
+        command.env_remove(var);
+    }
+    command
+}
+
+/// Runs the binary with `args`, killing it after [`RUN_LIMIT`].
+fn run(mut command: Command, args: &[&str]) -> Run {
+    let mut child = command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).expect("UTF-8 output");
+            text
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > RUN_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`coxedge-images {}` ran over {RUN_LIMIT:?}", args.join(" "));
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code().expect("exited, not killed by a signal"),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// Runs against the built-in simulator (no key, no base URL).
+fn builtin(transport: &str, args: &[&str]) -> Run {
+    let mut all = vec!["--transport", transport];
+    all.extend_from_slice(args);
+    run(cli(), &all)
+}
+
+/// Runs against `simulator`, with its key in the environment.
+fn external(simulator: &Simulator, transport: &str, args: &[&str]) -> Run {
+    external_with_key(simulator, simulator.api_key(), transport, args)
+}
+
+fn external_with_key(simulator: &Simulator, key: &str, transport: &str, args: &[&str]) -> Run {
+    let mut command = cli();
+    command.env("COXEDGE_API_KEY", key);
+    let base_url = simulator.base_url();
+    let mut all = vec![
+        "--base-url",
+        &base_url,
+        "--service",
+        "cox",
+        "--environment",
+        "test-area",
+        "--transport",
+        transport,
+        "--timeout",
+        "5",
+    ];
+    all.extend_from_slice(args);
+    run(command, &all)
+}
+
+/// Simulator whose tasks finish on their first poll.
+fn quick_simulator(outcome: TaskOutcome) -> Simulator {
+    Simulator::builder()
+        .task_polls(0)
+        .task_outcome(outcome)
+        .build()
+        .expect("the simulator starts")
+}
+
+fn assert_api_fields(image: &Value) {
+    let object = image.as_object().expect("an object");
+    for field in [
+        "stackId",
+        "id",
+        "slug",
+        "family",
+        "tag",
+        "createdAt",
+        "description",
+        "reference",
+        "status",
+    ] {
+        assert!(object.contains_key(field), "no {field} in {image}");
+    }
+}
+
+fn ids(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|image| image["id"].as_str().expect("a string id"))
+        .collect()
+}
+
+// --- The built-in simulator ------------------------------------------------
+
+#[test]
+fn list_on_the_builtin_simulator_says_so_once_and_prints_a_table() {
+    for transport in TRANSPORTS {
+        let out = builtin(transport, &["list"]);
+        out.assert_code(0);
+        let lines = out.stderr_lines();
+        assert_eq!(lines.len(), 1, "{out:#?}");
+        assert!(lines[0].contains("simulator"), "{out:#?}");
+        let table: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(table.len(), 3, "{out:#?}");
+        for header in ["ID", "FAMILY", "TAG", "STATUS", "CREATED", "DESCRIPTION"] {
+            assert!(table[0].contains(header), "{out:#?}");
+        }
+        assert!(table[1].starts_with(&centos_id()), "{out:#?}");
+        assert!(table[2].starts_with(&ubuntu_id()), "{out:#?}");
+        // Aligned: every column starts at the same place on every line.
+        let family_at = table[0].find("FAMILY").unwrap();
+        assert_eq!(table[1].find("centos7 ").unwrap(), family_at, "{out:#?}");
+        assert_eq!(table[2].find("ubuntu ").unwrap(), family_at, "{out:#?}");
+        assert!(table[2].contains("READY"), "{out:#?}");
+        assert!(table[2].contains("Image using ubuntu"), "{out:#?}");
+    }
+}
+
+#[test]
+fn json_list_is_an_array_with_the_api_field_names_and_nothing_else() {
+    for transport in TRANSPORTS {
+        let out = builtin(transport, &["--json", "list"]);
+        out.assert_code(0);
+        let list = out.json();
+        assert_eq!(ids(&list), [centos_id(), ubuntu_id()], "{out:#?}");
+        for image in list.as_array().unwrap() {
+            assert_api_fields(image);
+            assert_eq!(image["slug"], "cox-edge");
+            assert_eq!(image["status"], "READY");
+        }
+        assert_eq!(list[1]["stackId"], SEED_STACK_ID);
+        assert_eq!(list[1]["reference"], "cox-edge/ubuntu:v20201110");
+        assert_eq!(list[1]["createdAt"], "2020-11-10T20:34:11.328575Z");
+    }
+}
+
+#[test]
+fn list_filters_by_family_tag_and_status_on_the_client() {
+    for transport in TRANSPORTS {
+        let out = builtin(transport, &["list", "--family", "ubuntu", "--json"]);
+        assert_eq!(ids(&out.assert_code(0).json()), [ubuntu_id()]);
+
+        let out = builtin(transport, &["list", "--family", "ubuntu"]);
+        out.assert_code(0);
+        assert_eq!(out.stdout.lines().count(), 2, "{out:#?}");
+        assert!(!out.stdout.contains("centos7"), "{out:#?}");
+
+        let out = builtin(
+            transport,
+            &["--json", "list", "--status", "ready", "--tag", "v20201110"],
+        );
+        assert_eq!(ids(&out.assert_code(0).json()).len(), 2);
+
+        let out = builtin(transport, &["--json", "list", "--status", "FAILED"]);
+        assert_eq!(out.assert_code(0).json(), Value::Array(Vec::new()));
+    }
+}
+
+#[test]
+fn get_shows_one_image() {
+    for transport in TRANSPORTS {
+        let out = builtin(transport, &["get", &ubuntu_id()]);
+        out.assert_code(0);
+        for expected in [
+            ubuntu_id().as_str(),
+            "cox-edge/ubuntu:v20201110",
+            "READY",
+            "Image using ubuntu",
+        ] {
+            assert!(out.stdout.contains(expected), "{out:#?}");
+        }
+
+        let out = builtin(transport, &["get", &centos_id(), "--json"]);
+        let image = out.assert_code(0).json();
+        assert!(image.is_object(), "{out:#?}");
+        assert_api_fields(&image);
+        assert_eq!(image["id"], centos_id().as_str());
+    }
+}
+
+#[test]
+fn get_unknown_fails_with_the_status_and_the_api_message() {
+    for transport in TRANSPORTS {
+        let id = format!("{SEED_STACK_ID}/nonesuch/v1");
+        let out = builtin(transport, &["get", &id]);
+        out.assert_code(1);
+        assert!(out.stdout.is_empty(), "{out:#?}");
+        assert!(out.stderr.contains("404"), "{out:#?}");
+        assert!(
+            out.stderr.contains(&format!("Image {id} not found")),
+            "{out:#?}"
+        );
+    }
+}
+
+#[test]
+fn resolve_picks_the_image_a_reference_names() {
+    for transport in TRANSPORTS {
+        let out = builtin(transport, &["--json", "resolve", "cox-edge/ubuntu"]);
+        let image = out.assert_code(0).json();
+        assert_eq!(image["id"], ubuntu_id().as_str(), "{out:#?}");
+        assert_api_fields(&image);
+
+        let out = builtin(transport, &["resolve", "cox-edge/centos7:v20201110"]);
+        out.assert_code(0);
+        assert!(out.stdout.contains(&centos_id()), "{out:#?}");
+
+        for unknown in ["cox-edge/debian", "cox-edge/ubuntu:v1999", "other/ubuntu"] {
+            let out = builtin(transport, &["resolve", unknown]);
+            out.assert_code(1);
+            assert!(out.stdout.is_empty(), "{out:#?}");
+            assert!(out.stderr.contains("does not resolve"), "{out:#?}");
+        }
+    }
+}
+
+#[test]
+fn lifecycle_on_the_builtin_simulator() {
+    for transport in TRANSPORTS {
+        let out = builtin(
+            transport,
+            &[
+                "--json",
+                "create",
+                "--family",
+                "app",
+                "--tag",
+                "v1",
+                "--workload-id",
+                "w-1",
+                "--instance-name",
+                "i-1",
+            ],
+        );
+        let task = out.assert_code(0).json();
+        assert_eq!(task["status"], "PENDING", "{out:#?}");
+        assert!(task["id"].is_string(), "{out:#?}");
+        assert!(task.get("result").is_some(), "{out:#?}");
+    }
+}
+
+// --- Usage errors ------------------------------------------------------------
+
+#[test]
+fn malformed_arguments_are_usage_errors() {
+    for args in [
+        &["get", "not-an-id"][..],
+        &["get", "a//b"],
+        &["resolve", "no-slash"],
+        &["task", "a/b"],
+        &["list", "--image-type", "weird"],
+        &["list", "--timeout", "0"],
+        &["list", "--api-key", "canary-flag-key"],
+        &["create", "--family", "f"],
+        &[
+            "create",
+            "--family",
+            "a/b",
+            "--tag",
+            "t",
+            "--workload-id",
+            "w",
+            "--instance-name",
+            "i",
+        ],
+        &["delete", &ubuntu_id(), "--wait-timeout", "5"],
+        &[],
+    ] {
+        let out = run(cli(), args);
+        out.assert_code(2);
+        assert!(out.stdout.is_empty(), "{out:#?}");
+        assert!(!out.stderr.contains("canary-flag-key"), "{out:#?}");
+    }
+}
+
+#[test]
+fn a_key_without_a_service_names_the_option_and_its_variable() {
+    let mut command = cli();
+    command.env("COXEDGE_API_KEY", "canary-usage-key");
+    let out = run(command, &["list"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("COXEDGE_SERVICE"), "{out:#?}");
+    assert!(out.stderr.contains("--service"), "{out:#?}");
+    assert!(!out.stderr.contains("simulator at"), "{out:#?}");
+    assert!(!out.stderr.contains("canary-usage-key"), "{out:#?}");
+
+    let mut command = cli();
+    command
+        .env("COXEDGE_API_KEY", "canary-usage-key")
+        .env("COXEDGE_SERVICE", "cox");
+    let out = run(command, &["list"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("COXEDGE_ENVIRONMENT"), "{out:#?}");
+}
+
+#[test]
+fn a_base_url_without_a_key_names_the_key_sources() {
+    let out = run(cli(), &["--base-url", "http://127.0.0.1:9/api/v1", "list"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("COXEDGE_API_KEY"), "{out:#?}");
+    assert!(out.stderr.contains("--api-key-file"), "{out:#?}");
+
+    let mut command = cli();
+    command.env("COXEDGE_BASE_URL", "http://127.0.0.1:9/api/v1");
+    run(command, &["list"]).assert_code(2);
+}
+
+#[test]
+fn an_unreadable_key_file_is_a_usage_error() {
+    let path = std::env::temp_dir().join(format!("coxedge-cli-absent-{}", std::process::id()));
+    let out = run(cli(), &["--api-key-file", path.to_str().unwrap(), "list"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("coxedge-cli-absent"), "{out:#?}");
+}
+
+// --- An external simulator ---------------------------------------------------
+
+#[test]
+fn server_side_list_options_and_org_id_are_sent() {
+    let simulator = Simulator::start();
+    let custom = ImageId::new(CUSTOM_STACK_ID, "app", "v1").unwrap();
+    simulator.add_image(Image::new(
+        custom.clone(),
+        "custom",
+        time::OffsetDateTime::now_utc(),
+        ImageStatus::Ready,
+    ));
+    for transport in TRANSPORTS {
+        simulator.clear_requests();
+        let out = external(&simulator, transport, &["--json", "list"]);
+        assert_eq!(ids(&out.assert_code(0).json()).len(), 3, "{out:#?}");
+
+        let out = external(
+            &simulator,
+            transport,
+            &["--json", "list", "--system-only", "--org-id", "org-7"],
+        );
+        assert_eq!(ids(&out.assert_code(0).json()), [centos_id(), ubuntu_id()]);
+
+        let out = external(
+            &simulator,
+            transport,
+            &["--json", "list", "--image-type", "custom"],
+        );
+        assert_eq!(ids(&out.assert_code(0).json()), [custom.as_str()]);
+
+        let requests = simulator.requests();
+        assert_eq!(requests.len(), 3, "{requests:#?}");
+        assert_eq!(requests[0].query_value("includeOnlySystemImages"), None);
+        assert_eq!(
+            requests[1].query_value("includeOnlySystemImages"),
+            Some("true")
+        );
+        assert_eq!(requests[1].query_value("org_id"), Some("org-7"));
+        assert_eq!(requests[2].query_value("imageType"), Some("custom"));
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.path.contains("/services/cox/test-area/images"))
+        );
+    }
+}
+
+#[test]
+fn a_503_is_retried_with_one_stderr_line() {
+    let simulator = Simulator::start();
+    for transport in TRANSPORTS {
+        simulator.inject(Fault::once(FaultAction::status(
+            StatusCode::SERVICE_UNAVAILABLE,
+        )));
+        let out = external(&simulator, transport, &["list"]);
+        out.assert_code(0);
+        let lines = out.stderr_lines();
+        assert_eq!(lines.len(), 1, "{out:#?}");
+        assert!(lines[0].contains("503"), "{out:#?}");
+        assert!(lines[0].contains("retrying in"), "{out:#?}");
+        assert!(out.stdout.contains(&ubuntu_id()), "{out:#?}");
+    }
+}
+
+#[test]
+fn a_wrong_key_fails_without_showing_the_key() {
+    let simulator = Simulator::start();
+    let canary = "canary-WRONG-key-4242";
+    for transport in TRANSPORTS {
+        for args in [&["list"][..], &["--json", "get", &ubuntu_id()]] {
+            let out = external_with_key(&simulator, canary, transport, args);
+            out.assert_code(1);
+            assert!(
+                out.stderr.contains("401") || out.stderr.contains("403"),
+                "{out:#?}"
+            );
+            assert!(out.stdout.is_empty(), "{out:#?}");
+            assert!(!out.stderr.contains(canary), "{out:#?}");
+        }
+    }
+}
+
+#[test]
+fn the_key_file_is_read_and_loses_one_newline() {
+    let simulator = Simulator::start();
+    let dir = std::env::temp_dir().join(format!("coxedge-cli-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("key");
+    std::fs::write(&path, format!("{}\n", simulator.api_key())).unwrap();
+    for transport in TRANSPORTS {
+        let base_url = simulator.base_url();
+        let args = [
+            "--base-url",
+            &base_url,
+            "--api-key-file",
+            path.to_str().unwrap(),
+            "--transport",
+            transport,
+            "--json",
+            "list",
+        ];
+        // The file wins over a (wrong) key in the environment.
+        let mut command = cli();
+        command
+            .env("COXEDGE_API_KEY", "canary-env-key")
+            .env("COXEDGE_SERVICE", "cox")
+            .env("COXEDGE_ENVIRONMENT", "test-area");
+        let out = run(command, &args);
+        assert_eq!(ids(&out.assert_code(0).json()).len(), 2, "{out:#?}");
+        assert!(out.stderr.is_empty(), "{out:#?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn timeout_bounds_each_request() {
+    let simulator = Simulator::start();
+    simulator.inject(Fault::always(FaultAction::StallBeforeHeaders));
+    for transport in TRANSPORTS {
+        let start = Instant::now();
+        let out = external(
+            &simulator,
+            transport,
+            &["--timeout", "0.3", "get", &ubuntu_id()],
+        );
+        out.assert_code(1);
+        assert!(out.stderr.to_lowercase().contains("timed out"), "{out:#?}");
+        assert!(start.elapsed() < Duration::from_secs(15), "{out:#?}");
+    }
+}
+
+#[test]
+fn create_wait_shows_progress_and_makes_the_image() {
+    let simulator = Simulator::builder().task_polls(1).build().unwrap();
+    for (transport, tag) in TRANSPORTS.into_iter().zip(["v1", "v2"]) {
+        let out = external(
+            &simulator,
+            transport,
+            &[
+                "create",
+                "--family",
+                "app",
+                "--tag",
+                tag,
+                "--workload-id",
+                "w-1",
+                "--instance-name",
+                "i-1",
+                "--description",
+                "from the CLI",
+                "--wait",
+            ],
+        );
+        out.assert_code(0);
+        let lines = out.stderr_lines();
+        assert_eq!(lines.len(), 2, "{out:#?}");
+        assert!(
+            lines[0].contains("PENDING") && lines[0].contains("0.0 s"),
+            "{out:#?}"
+        );
+        assert!(
+            lines[1].contains("SUCCESS") && lines[1].ends_with(" s)"),
+            "{out:#?}"
+        );
+        assert!(out.stdout.contains("SUCCESS"), "{out:#?}");
+        let id = format!("{CUSTOM_STACK_ID}/app/{tag}");
+        assert!(
+            simulator.images().iter().any(|i| i.id.as_str() == id),
+            "{out:#?}"
+        );
+    }
+}
+
+#[test]
+fn delete_wait_removes_the_image_and_prints_the_task_as_json() {
+    let simulator = quick_simulator(TaskOutcome::Success);
+    for (transport, id) in TRANSPORTS.into_iter().zip([ubuntu_id(), centos_id()]) {
+        let out = external(&simulator, transport, &["--json", "delete", &id, "--wait"]);
+        let task = out.assert_code(0).json();
+        assert_eq!(task["status"], "SUCCESS", "{out:#?}");
+        let mut keys: Vec<&String> = task.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["id", "result", "status"], "{out:#?}");
+        assert!(!simulator.images().iter().any(|i| i.id.as_str() == id));
+    }
+    assert!(simulator.images().is_empty());
+}
+
+#[test]
+fn task_shows_and_waits_for_a_task_by_id() {
+    let simulator = Simulator::builder().task_polls(2).build().unwrap();
+    for transport in TRANSPORTS {
+        let out = external(&simulator, transport, &["--json", "delete", &ubuntu_id()]);
+        let started = out.assert_code(0).json();
+        assert_eq!(started["status"], "PENDING", "{out:#?}");
+        let task_id = started["id"].as_str().unwrap().to_owned();
+
+        // Without --wait: one poll, its id and status.
+        let out = external(&simulator, transport, &["task", &task_id]);
+        out.assert_code(0);
+        assert!(out.stdout.contains(&task_id), "{out:#?}");
+        assert!(out.stdout.contains("PENDING"), "{out:#?}");
+
+        let out = external(
+            &simulator,
+            transport,
+            &["--json", "task", &task_id, "--wait"],
+        );
+        let task = out.assert_code(0).json();
+        assert_eq!(task["id"], task_id.as_str());
+        assert_eq!(task["status"], "SUCCESS");
+        assert!(out.stderr.contains("SUCCESS"), "{out:#?}");
+
+        let out = external(&simulator, transport, &["task", "no-such-task"]);
+        out.assert_code(1);
+        assert!(out.stderr.contains("404"), "{out:#?}");
+
+        simulator.add_image(Image::new(
+            ubuntu_id().parse().unwrap(),
+            "cox-edge",
+            time::OffsetDateTime::now_utc(),
+            ImageStatus::Ready,
+        ));
+    }
+}
+
+#[test]
+fn a_failed_task_exits_1() {
+    let simulator = quick_simulator(TaskOutcome::Failure);
+    for transport in TRANSPORTS {
+        let out = external(
+            &simulator,
+            transport,
+            &[
+                "create",
+                "--family",
+                "app",
+                "--tag",
+                "v1",
+                "--workload-id",
+                "w-1",
+                "--instance-name",
+                "i-1",
+                "--wait",
+            ],
+        );
+        out.assert_code(1);
+        assert!(out.stderr.contains("FAILURE"), "{out:#?}");
+        assert!(out.stderr.contains("the simulated task failed"), "{out:#?}");
+        assert!(out.stdout.contains("FAILURE"), "{out:#?}");
+
+        let out = external(
+            &simulator,
+            transport,
+            &["--json", "delete", &ubuntu_id(), "--wait"],
+        );
+        out.assert_code(1);
+        assert_eq!(out.json()["status"], "FAILURE", "{out:#?}");
+    }
+    assert_eq!(simulator.images().len(), 2);
+}
+
+#[test]
+fn a_task_that_outlives_the_wait_timeout_exits_1() {
+    let simulator = Simulator::builder().task_polls(1_000).build().unwrap();
+    for transport in TRANSPORTS {
+        let start = Instant::now();
+        let out = external(
+            &simulator,
+            transport,
+            &["delete", &ubuntu_id(), "--wait", "--wait-timeout", "0.5"],
+        );
+        out.assert_code(1);
+        assert!(out.stderr.contains("did not finish"), "{out:#?}");
+        assert!(start.elapsed() < Duration::from_secs(10), "{out:#?}");
+    }
+}
+
+#[test]
+fn api_errors_on_create_name_the_status() {
+    let simulator = Simulator::start();
+    simulator.inject(
+        Fault::once(FaultAction::Status {
+            status: StatusCode::BAD_REQUEST,
+            retry_after: None,
+            body: Some(
+                r#"{"errors": [{"code": 2012, "message": "instance i-1 is running"}]}"#.into(),
+            ),
+        })
+        .on(Method::POST, "/api/v1/"),
+    );
+    let out = external(
+        &simulator,
+        "ureq",
+        &[
+            "create",
+            "--family",
+            "f",
+            "--tag",
+            "t",
+            "--workload-id",
+            "w",
+            "--instance-name",
+            "i-1",
+        ],
+    );
+    out.assert_code(1);
+    assert!(out.stderr.contains("400"), "{out:#?}");
+    assert!(out.stderr.contains("instance i-1 is running"), "{out:#?}");
+}
