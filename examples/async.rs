@@ -9,20 +9,20 @@
 //! Without `COXEDGE_API_KEY`, and built with `--features simulator`, it talks
 //! to a local simulator instead.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use coxedge_images::ListOptions;
 use coxedge_images::transports::TransportConfig;
 use coxedge_images::transports::hyper::HyperClient;
-use coxedge_images::{ApiKey, Endpoint, ListOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = TransportConfig::default().timeout(Duration::from_secs(20));
-    let (endpoint, config, _simulator) = match std::env::var("COXEDGE_API_KEY") {
-        Ok(key) => (from_env(&key)?, config, None),
-        Err(_) => local(config)?,
-    };
+    let (endpoint, config, _simulator) = support::endpoint(config)?;
     let client = Arc::new(HyperClient::hyper_with(endpoint, config)?);
 
     let list = client
@@ -48,46 +48,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
-}
-
-/// The endpoint from `COXEDGE_SERVICE`, `COXEDGE_ENVIRONMENT` and optionally
-/// `COXEDGE_BASE_URL`.
-fn from_env(key: &str) -> Result<Endpoint, Box<dyn std::error::Error>> {
-    let var = |name: &str| std::env::var(name).map_err(|_| format!("{name} is not set"));
-    let mut builder = Endpoint::builder()
-        .service(std::env::var("COXEDGE_SERVICE").unwrap_or_else(|_| "edge-services".into()))
-        .environment(var("COXEDGE_ENVIRONMENT")?)
-        .api_key(ApiKey::new(key)?);
-    if let Ok(base) = std::env::var("COXEDGE_BASE_URL") {
-        builder = builder.base_url(base);
-    }
-    Ok(builder.build()?)
-}
-
-#[cfg(feature = "simulator")]
-type Local = Option<coxedge_images::simulator::Simulator>;
-#[cfg(not(feature = "simulator"))]
-type Local = Option<()>;
-
-#[cfg(feature = "simulator")]
-fn local(
-    config: TransportConfig,
-) -> Result<(Endpoint, TransportConfig, Local), Box<dyn std::error::Error>> {
-    use coxedge_images::simulator::Simulator;
-    let simulator = Simulator::start();
-    eprintln!(
-        "COXEDGE_API_KEY is not set: using a local simulator at {}",
-        simulator.base_url()
-    );
-    Ok((simulator.endpoint(), config, Some(simulator)))
-}
-
-#[cfg(not(feature = "simulator"))]
-fn local(
-    _: TransportConfig,
-) -> Result<(Endpoint, TransportConfig, Local), Box<dyn std::error::Error>> {
-    Err(
-        "COXEDGE_API_KEY is not set (or build with --features simulator to use a local simulator)"
-            .into(),
-    )
 }

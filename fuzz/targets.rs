@@ -151,9 +151,12 @@ pub fn retry_after(data: &[u8]) {
     }
 }
 
+/// What a transport hands back.
+type Answer = Result<Response<Vec<u8>>, TransportError>;
+
 /// Splits the input into responses separated by `0xff 0xfe`; an empty
 /// chunk is a transport failure.
-fn answers(data: &[u8]) -> Vec<Result<Response<Vec<u8>>, TransportError>> {
+fn answers(data: &[u8]) -> Vec<Answer> {
     let mut out = Vec::new();
     let mut rest = data;
     loop {

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The status of an image.
@@ -89,17 +88,9 @@ impl Serialize for ImageStatus {
 
 impl<'de> Deserialize<'de> for ImageStatus {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StatusVisitor;
-        impl Visitor<'_> for StatusVisitor {
-            type Value = ImageStatus;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an image status string")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ImageStatus, E> {
-                Ok(ImageStatus::from(v))
-            }
-        }
-        deserializer.deserialize_str(StatusVisitor)
+        deserializer.deserialize_str(crate::strings::ParseVisitor::<ImageStatus>::new(
+            "an image status string",
+        ))
     }
 }
 

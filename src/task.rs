@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use http::{Method, Request, Response};
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::Deserializer;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::endpoint::Endpoint;
@@ -109,19 +109,18 @@ impl Serialize for TaskStatus {
     }
 }
 
+impl FromStr for TaskStatus {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(TaskStatus::from(s))
+    }
+}
+
 impl<'de> Deserialize<'de> for TaskStatus {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StatusVisitor;
-        impl Visitor<'_> for StatusVisitor {
-            type Value = TaskStatus;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a task status string")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<TaskStatus, E> {
-                Ok(TaskStatus::from(v))
-            }
-        }
-        deserializer.deserialize_str(StatusVisitor)
+        deserializer.deserialize_str(crate::strings::ParseVisitor::<TaskStatus>::new(
+            "a task status string",
+        ))
     }
 }
 

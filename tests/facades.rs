@@ -27,13 +27,12 @@ fn fast() -> RetryPolicy {
 
 type Log = Arc<Mutex<Vec<String>>>;
 
+/// A transport made of a closure.
+type Scripted =
+    Box<dyn Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync>;
+
 /// A scripted server: answers in order, logging "METHOD path".
-fn scripted(
-    answers: Vec<(u16, &'static str)>,
-) -> (
-    Log,
-    impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> + Send + Sync,
-) {
+fn scripted(answers: Vec<(u16, &'static str)>) -> (Log, Scripted) {
     let log: Log = Arc::default();
     let answers = Arc::new(Mutex::new(answers.into_iter()));
     let seen = log.clone();
@@ -53,7 +52,7 @@ fn scripted(
             )),
         }
     };
-    (log, transport)
+    (log, Box::new(transport))
 }
 
 #[test]
