@@ -110,7 +110,7 @@ async fn handle(
         path: parts.uri.path().to_owned(),
         query,
         query_pairs: query_pairs.clone(),
-        headers: headers.clone(),
+        headers: owned_headers(&headers),
         body: body.clone(),
     };
     let action = shared.record(recorded);
@@ -231,4 +231,18 @@ impl AsyncWrite for ConnIo {
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
+}
+
+/// A copy of the headers that owns its bytes: hyper's parsed values share
+/// the connection's read buffer, which a kept clone would pin in memory for
+/// as long as the request log lives.
+fn owned_headers(headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut owned = http::HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        if let Ok(mut copy) = http::HeaderValue::from_bytes(value.as_bytes()) {
+            copy.set_sensitive(value.is_sensitive());
+            owned.append(name.clone(), copy);
+        }
+    }
+    owned
 }

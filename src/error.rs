@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use crate::secret::ApiKey;
 use crate::transport_error::{TransportError, TransportErrorKind};
 
 /// What kind of failure an [`Error`] is. Prefer the predicates on [`Error`]
@@ -208,6 +209,42 @@ impl Error {
         self
     }
 
+    /// Replaces every occurrence of the API key in what this error holds
+    /// (message, API error entries, JSON path, body) with `<redacted>`, for a
+    /// server that echoes the key back. The clients and the task poller do
+    /// this to every error they return; call it when you use the decoders
+    /// directly and print their errors.
+    pub fn redact_secret(self, key: &ApiKey) -> Self {
+        self.redact(key.expose_secret())
+    }
+
+    pub(crate) fn redact(mut self, secret: &str) -> Self {
+        if secret.is_empty() {
+            return self;
+        }
+        let inner = &mut *self.0;
+        redact_string(&mut inner.message, secret);
+        if let Some(path) = &mut inner.json_path {
+            redact_string(path, secret);
+        }
+        for entry in &mut inner.api_errors {
+            if let Some(message) = &mut entry.message {
+                redact_string(message, secret);
+            }
+            if let Some(ApiErrorCode::Name(name)) = &mut entry.code {
+                redact_string(name, secret);
+            }
+            if let Some(context) = &mut entry.context {
+                redact_json(context, secret);
+            }
+            redact_json(&mut entry.raw, secret);
+        }
+        if let Some(body) = &mut inner.body {
+            redact_bytes(body, secret.as_bytes());
+        }
+        self
+    }
+
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
@@ -371,6 +408,46 @@ impl StdError for Error {
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
     }
+}
+
+const REDACTED: &str = "<redacted>";
+
+fn redact_string(text: &mut String, secret: &str) {
+    if text.contains(secret) {
+        *text = text.replace(secret, REDACTED);
+    }
+}
+
+fn redact_json(value: &mut serde_json::Value, secret: &str) {
+    match value {
+        serde_json::Value::String(s) => redact_string(s, secret),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, secret)),
+        serde_json::Value::Object(map) => {
+            if map.keys().any(|k| k.contains(secret)) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (k.replace(secret, REDACTED), v))
+                    .collect();
+            }
+            map.values_mut().for_each(|v| redact_json(v, secret));
+        }
+        _ => {}
+    }
+}
+
+fn redact_bytes(body: &mut Vec<u8>, secret: &[u8]) {
+    if secret.is_empty() || !body.windows(secret.len()).any(|w| w == secret) {
+        return;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut rest = &body[..];
+    while let Some(i) = rest.windows(secret.len()).position(|w| w == secret) {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(REDACTED.as_bytes());
+        rest = &rest[i + secret.len()..];
+    }
+    out.extend_from_slice(rest);
+    *body = out;
 }
 
 /// A short, single-line, printable excerpt of a body.

@@ -20,6 +20,7 @@ use http::{Method, Request, Response, StatusCode, Uri};
 use url::Url;
 
 use crate::error::{Error, ErrorKind};
+use crate::request::api_key_of;
 use crate::retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
 use crate::transport_error::TransportError;
 
@@ -88,6 +89,12 @@ impl<T> Exchange<T> {
         self.request.clone()
     }
 
+    /// Ends the call, redacting the API key from an error in case the server
+    /// echoed it.
+    fn done(&self, result: Result<T, Error>) -> Step<T> {
+        Step::Done(result.map_err(|e| e.redact(api_key_of(&self.request))))
+    }
+
     /// The method of the call.
     pub fn method(&self) -> &Method {
         self.request.method()
@@ -124,7 +131,7 @@ impl<T> Exchange<T> {
                         attempt: attempt.number,
                     },
                     RetryDecision::Stop => {
-                        Step::Done(Err(Error::from(error).with_attempts(attempt.number)))
+                        self.done(Err(Error::from(error).with_attempts(attempt.number)))
                     }
                 };
             }
@@ -144,7 +151,8 @@ impl<T> Exchange<T> {
                 attempt: attempt.number,
             },
             RetryDecision::Stop => {
-                Step::Done((self.decode)(response).map_err(|e| e.with_attempts(attempt.number)))
+                let result = (self.decode)(response).map_err(|e| e.with_attempts(attempt.number));
+                self.done(result)
             }
         }
     }
@@ -154,7 +162,7 @@ impl<T> Exchange<T> {
     fn redirect(&mut self, response: &Response<Vec<u8>>) -> Step<T> {
         let status = response.status();
         let refuse = |why: String| {
-            Step::Done(Err(Error::new(ErrorKind::Redirect, why)
+            self.done(Err(Error::new(ErrorKind::Redirect, why)
                 .with_status(status)
                 .with_body(response.body().clone())))
         };

@@ -18,6 +18,7 @@ use http::{Request, Response};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::exchange::{Exchange, Step};
+use crate::request::api_key_of;
 use crate::retry::RetryPolicy;
 use crate::task::{Task, TaskStatus, decode_task};
 use crate::transport_error::TransportError;
@@ -244,7 +245,8 @@ impl TaskPoller {
                     ErrorKind::TaskFailed,
                     format!("task {} ended {}: {reason}", task.id, task.status),
                 )
-                .with_body(body))
+                .with_body(body)
+                .redact(api_key_of(&self.request)))
             }
         };
         self.last = task;

@@ -93,3 +93,13 @@ impl Endpoint {
             .map_err(|e| Error::invalid_request(format!("could not build the request: {e}")))
     }
 }
+
+/// The API key a request carries (empty if none), so that errors about it
+/// can be kept free of it.
+pub(crate) fn api_key_of(request: &Request<Vec<u8>>) -> &str {
+    request
+        .headers()
+        .get(API_KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}

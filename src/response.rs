@@ -112,13 +112,21 @@ fn body_error<T: DeserializeOwned>(
         return err.with_body(body);
     }
     let de = &mut serde_json::Deserializer::from_slice(&body);
-    let (message, path) = match serde_path_to_error::deserialize::<_, T>(de) {
+    let (message, path) = match serde_path_to_error::deserialize::<_, T>(&mut *de) {
         Err(e) => {
             let path = e.path().to_string();
             (e.into_inner().to_string(), path)
         }
-        // Decoded the second time: the envelope lacked `data`.
-        Ok(_) => (format!("missing field `{missing}`"), ".".to_owned()),
+        // The value decoded the second time: what failed is after it, or an
+        // `errors` field too broken to read, or the envelope lacked `data`.
+        Ok(_) => match (de.end(), unreadable_errors(&body)) {
+            (Err(e), _) => (e.to_string(), ".".to_owned()),
+            (Ok(()), Some(e)) => (
+                format!("the body has an `errors` field that could not be read: {e}"),
+                "errors".to_owned(),
+            ),
+            (Ok(()), None) => (format!("missing field `{missing}`"), ".".to_owned()),
+        },
     };
     let content_type = headers
         .get(CONTENT_TYPE)
@@ -131,6 +139,16 @@ fn body_error<T: DeserializeOwned>(
         .with_status(status)
         .with_json_path(path)
         .with_body(body)
+}
+
+/// Why the body's `errors` field could not be read, when it has one.
+fn unreadable_errors(body: &[u8]) -> Option<serde_json::Error> {
+    #[derive(Deserialize)]
+    struct Presence {
+        errors: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Presence>(body).ok()?.errors?;
+    serde_json::from_slice::<ErrorDocument>(body).err()
 }
 
 /// The error for a non-success status.

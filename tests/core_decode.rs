@@ -352,3 +352,28 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         ]
     })
 }
+
+#[test]
+fn an_echoed_key_is_redacted_everywhere() {
+    let key = coxedge_images::ApiKey::new("canary-SECRET-4242").unwrap();
+    let body = r#"{"errors":[{"code":403,"message":"key canary-SECRET-4242 refused",
+        "context":{"canary-SECRET-4242":["canary-SECRET-4242"]}}]}"#;
+    let err = decode_image_list(response(403, body))
+        .unwrap_err()
+        .redact_secret(&key);
+    let text = format!("{err} {err:?} {:?}", err.api_errors());
+    assert!(!text.contains("SECRET"), "{text}");
+    assert!(text.contains("key <redacted> refused"), "{text}");
+    assert!(!String::from_utf8_lossy(err.body().unwrap()).contains("SECRET"));
+    let html = "<pre>MC-Api-Key: canary-SECRET-4242</pre>";
+    let err = decode_image_list(response(502, html))
+        .unwrap_err()
+        .redact_secret(&key);
+    assert!(err.to_string().contains("MC-Api-Key: <redacted>"), "{err}");
+}
+
+#[test]
+fn trailing_characters_are_named_as_such() {
+    let err = decode_image_list(response(200, r#"{"data":[]} {"data":[1]}"#)).unwrap_err();
+    assert!(err.to_string().contains("trailing characters"), "{err}");
+}

@@ -250,7 +250,9 @@ fn kind_of(error: &(dyn StdError + 'static), fallback: TransportErrorKind) -> Tr
         if let Some(io) = e.downcast_ref::<io::Error>() {
             return match io.kind() {
                 io::ErrorKind::ConnectionRefused => K::Connect,
-                io::ErrorKind::InvalidData => K::Protocol,
+                // hyper's h1 decoder reports invalid framing (a chunk size
+                // that is not hex, an over-long chunk line) as InvalidInput.
+                io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => K::Protocol,
                 _ => K::Io,
             };
         }
