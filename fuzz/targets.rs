@@ -12,8 +12,11 @@ use coxedge_images::{
 };
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 
+/// A target: its name and its body.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// Names the targets, for the corpus replay.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [Target; 7] = [
     ("decode_list", decode_list),
     ("decode_image", decode_image_target),
     ("decode_task", decode_task_target),

@@ -77,23 +77,22 @@ fn retries_what_it_should_and_nothing_else() {
 #[test]
 fn retry_after_is_honoured_and_capped() {
     let policy = RetryPolicy::default();
+    let decide = |status, headers: &HeaderMap| {
+        policy.decide(
+            &Method::GET,
+            status_outcome(status, headers),
+            attempt(1, 0, 0.0),
+        )
+    };
     let mut headers = HeaderMap::new();
     headers.insert("retry-after", "3".parse().unwrap());
     assert_eq!(
-        policy.decide(
-            &Method::GET,
-            status_outcome(429, &headers),
-            attempt(1, 0, 0.0)
-        ),
+        decide(429, &headers),
         RetryDecision::RetryAfter(Duration::from_secs(3))
     );
     headers.insert("retry-after", "86400".parse().unwrap());
     assert_eq!(
-        policy.decide(
-            &Method::GET,
-            status_outcome(503, &headers),
-            attempt(1, 0, 0.0)
-        ),
+        decide(503, &headers),
         RetryDecision::RetryAfter(policy.max_delay)
     );
     // An HTTP date 5 s after the caller's `now`.
@@ -105,11 +104,7 @@ fn retry_after_is_honoured_and_capped() {
             .unwrap(),
     );
     assert_eq!(
-        policy.decide(
-            &Method::GET,
-            status_outcome(429, &headers),
-            attempt(1, 0, 0.0)
-        ),
+        decide(429, &headers),
         RetryDecision::RetryAfter(Duration::from_secs(5))
     );
 }
@@ -207,6 +202,11 @@ fn get(uri: &str) -> Request<Vec<u8>> {
     Request::builder().uri(uri).body(Vec::new()).unwrap()
 }
 
+/// A list exchange of a GET of `uri` under `policy`.
+fn list_exchange(uri: &str, policy: RetryPolicy) -> Exchange<coxedge_images::ImageList> {
+    Exchange::new(get(uri), decode_image_list, policy)
+}
+
 /// What a driven exchange sent, waited and ended with.
 type Driven = (
     Vec<Request<Vec<u8>>>,
@@ -232,11 +232,7 @@ fn drive(
 
 #[test]
 fn same_origin_redirect_is_followed_and_cross_origin_refused() {
-    let mut ex = Exchange::new(
-        get("https://h.example/api/v1/a"),
-        decode_image_list,
-        RetryPolicy::default(),
-    );
+    let mut ex = list_exchange("https://h.example/api/v1/a", RetryPolicy::default());
     let (sent, waits, result) = drive(
         &mut ex,
         vec![
@@ -257,11 +253,7 @@ fn same_origin_redirect_is_followed_and_cross_origin_refused() {
         "http://h.example/api/v1/b",
         "https://h.example:444/x",
     ] {
-        let mut ex = Exchange::new(
-            get("https://h.example/api/v1/a"),
-            decode_image_list,
-            RetryPolicy::default(),
-        );
+        let mut ex = list_exchange("https://h.example/api/v1/a", RetryPolicy::default());
         let (sent, _, result) = drive(
             &mut ex,
             vec![Ok(Response::builder()
@@ -280,7 +272,7 @@ fn same_origin_redirect_is_followed_and_cross_origin_refused() {
 #[test]
 fn gives_up_after_max_attempts_with_the_last_answer() {
     let policy = RetryPolicy::default().with_max_attempts(3);
-    let mut ex = Exchange::new(get("https://h.example/x"), decode_image_list, policy);
+    let mut ex = list_exchange("https://h.example/x", policy);
     let answers = (0..5)
         .map(|_| {
             Ok(Response::builder()
@@ -300,34 +292,16 @@ fn gives_up_after_max_attempts_with_the_last_answer() {
 
 #[test]
 fn transport_failures_keep_their_kind() {
-    let mut ex = Exchange::new(
-        get("https://h.example/x"),
-        decode_image_list,
-        RetryPolicy::never(),
-    );
-    let (_, _, result) = drive(
-        &mut ex,
-        vec![Err(TransportError::new(
-            TransportErrorKind::Timeout,
-            "after 1s",
-        ))],
-    );
-    let err = result.unwrap_err();
+    // One exchange that makes no retries, failed by one transport error.
+    let fail = |kind, message| {
+        let mut ex = list_exchange("https://h.example/x", RetryPolicy::never());
+        let (_, _, result) = drive(&mut ex, vec![Err(TransportError::new(kind, message))]);
+        result.unwrap_err()
+    };
+    let err = fail(TransportErrorKind::Timeout, "after 1s");
     assert!(err.is_timeout());
     assert!(err.may_have_reached_server());
-    let mut ex = Exchange::new(
-        get("https://h.example/x"),
-        decode_image_list,
-        RetryPolicy::never(),
-    );
-    let (_, _, result) = drive(
-        &mut ex,
-        vec![Err(TransportError::new(
-            TransportErrorKind::Connect,
-            "refused",
-        ))],
-    );
-    let err = result.unwrap_err();
+    let err = fail(TransportErrorKind::Connect, "refused");
     assert!(err.is_connect());
     assert!(!err.may_have_reached_server());
 }

@@ -12,6 +12,8 @@
 //! time. All rows run; the failures are reported together at the end.
 #![cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,15 +23,17 @@ use std::time::{Duration, Instant, SystemTime};
 
 use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
 use coxedge_images::transports::hyper::HyperClient;
-use coxedge_images::transports::{Client, RetryNotice, TransportConfig};
+use coxedge_images::transports::{Client, TransportConfig};
 use coxedge_images::{
-    ApiKey, Endpoint, Error, ErrorKind, Image, ImageId, ImageList, ImageStatus, ListOptions,
-    RetryAfter, RetryPolicy, TransportErrorKind,
+    Endpoint, Error, ErrorKind, Image, ImageId, ImageList, ImageStatus, ListOptions, RetryAfter,
+    RetryPolicy, TransportErrorKind,
 };
 use http::{Method, StatusCode};
+use support::{
+    CANARY, IMAGES, Notices, canary_key, error_texts, multi_thread_runtime, recorder, seed_id,
+    simulator,
+};
 
-/// The API key; it must never show in any text the client produces.
-const CANARY: &str = "canary-SECRET-4242";
 /// The whole-request timeout of every row.
 const TIMEOUT: Duration = Duration::from_millis(500);
 /// The body limit of every row.
@@ -42,8 +46,6 @@ const MAX_DELAY: Duration = Duration::from_millis(50);
 const BASE_DELAY: Duration = Duration::from_millis(1);
 /// A row whose call has not ended by then has hung.
 const ROW_LIMIT: Duration = Duration::from_secs(10);
-/// The simulator's image list path.
-const IMAGES: &str = "/api/v1/services/cox/test-area/images";
 
 // ---------------------------------------------------------------------------
 // The table's vocabulary.
@@ -1463,13 +1465,7 @@ struct Setup {
 
 impl Setup {
     fn new(row: &Row) -> Setup {
-        let start = || {
-            Simulator::builder()
-                .api_key(CANARY)
-                .build()
-                .expect("simulator starts")
-        };
-        let (sim, other) = (start(), start());
+        let (sim, other) = (simulator(), simulator());
         let ctx = Ctx {
             base: sim.base_url(),
             port: sim.local_addr().port(),
@@ -1493,7 +1489,7 @@ impl Setup {
                 .base_url(format!("http://127.0.0.1:{}/api/v1", raw.port))
                 .service("cox")
                 .environment("test-area")
-                .api_key(ApiKey::new(CANARY).expect("key"))
+                .api_key(canary_key())
                 .build()
                 .expect("endpoint"),
         }
@@ -1522,27 +1518,20 @@ fn policy(row: &Row) -> RetryPolicy {
         .with_max_elapsed(Duration::from_secs(20))
 }
 
-fn image_id(family: &str, tag: &str) -> ImageId {
-    ImageId::new(SEED_STACK_ID, family, tag).expect("a valid id")
-}
-
-type Notices = Arc<Mutex<Vec<RetryNotice>>>;
-
 fn run_ureq(row: &Row) -> Result<(), String> {
     let setup = Setup::new(row);
-    let notices: Notices = Arc::default();
-    let sink = notices.clone();
+    let (notices, record) = recorder();
     let client = Client::ureq_with(setup.endpoint(), config())
         .expect("client")
         .with_retry_policy(policy(row))
-        .on_retry(move |n| sink.lock().unwrap().push(n.clone()));
+        .on_retry(record);
     let op = row.op;
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
     std::thread::spawn(move || {
         let result = match op {
             Op::List => client.list_images(&ListOptions::new()).map(Got::List),
-            Op::Get(family, tag) => client.get_image(&image_id(family, tag)).map(Got::Image),
+            Op::Get(family, tag) => client.get_image(&seed_id(family, tag)).map(Got::Image),
         };
         let _ = tx.send(result);
     });
@@ -1554,19 +1543,18 @@ fn run_ureq(row: &Row) -> Result<(), String> {
 
 fn run_hyper(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), String> {
     let setup = Setup::new(row);
-    let notices: Notices = Arc::default();
-    let sink = notices.clone();
+    let (notices, record) = recorder();
     let client = HyperClient::hyper_with(setup.endpoint(), config())
         .expect("client")
         .with_retry_policy(policy(row))
-        .on_retry(move |n| sink.lock().unwrap().push(n.clone()));
+        .on_retry(record);
     let started = Instant::now();
     let result = runtime.block_on(async {
         let call = async {
             match row.op {
                 Op::List => client.list_images(&ListOptions::new()).await.map(Got::List),
                 Op::Get(family, tag) => client
-                    .get_image(&image_id(family, tag))
+                    .get_image(&seed_id(family, tag))
                     .await
                     .map(Got::Image),
             }
@@ -1575,18 +1563,6 @@ fn run_hyper(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), String>
     });
     let result = result.map_err(|_| format!("HUNG: no outcome within {ROW_LIMIT:?}"))?;
     check(row, &setup, result, &notices, started.elapsed())
-}
-
-/// Every text the error produces: `Display`, `Debug`, and the same for each
-/// cause.
-fn error_texts(error: &Error) -> Vec<String> {
-    let mut texts = vec![format!("{error}"), format!("{error:?}")];
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        texts.push(format!("{cause} {cause:?}"));
-        source = cause.source();
-    }
-    texts
 }
 
 fn check_error(want: &Want, error: &Error) -> Vec<String> {
@@ -1808,11 +1784,7 @@ fn hostile_servers_over_ureq() {
 
 #[test]
 fn hostile_servers_over_hyper() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = multi_thread_runtime();
     let outcomes = TABLE
         .iter()
         .map(|row| {

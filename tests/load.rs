@@ -9,6 +9,8 @@
 //! `--nocapture` to see them).
 #![cfg(all(feature = "hyper", feature = "simulator"))]
 
+mod support;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,10 +19,9 @@ use std::time::{Duration, Instant};
 use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
 use coxedge_images::transports::hyper::{HyperTransport, TokioSleep};
 use coxedge_images::transports::{AsyncClient, TransportConfig};
-use coxedge_images::{
-    Error, ErrorKind, Image, ImageId, ImageStatus, ListOptions, RetryPolicy, SYSTEM_SLUG,
-};
+use coxedge_images::{Error, ErrorKind, Image, ImageStatus, ListOptions, RetryPolicy, SYSTEM_SLUG};
 use http::{Method, StatusCode};
+use support::{IMAGES, multi_thread_runtime, seed_id, simulator};
 use tokio::task::JoinSet;
 
 const CALLS: usize = 10_000;
@@ -32,8 +33,6 @@ const CHUNK: usize = 1_000;
 const FAULT_EVERY: usize = 20;
 /// Calls with i % 20 == 10 ask for an image that does not exist: 404.
 const MISSING_AT: usize = 10;
-const IMAGES: &str = "/api/v1/services/cox/test-area/images";
-const CANARY: &str = "canary-SECRET-4242";
 /// Allowed growth of the resident set between 1 000 and 10 000 calls.
 const MAX_RSS_GROWTH_KIB: u64 = 64 * 1024;
 
@@ -79,10 +78,6 @@ fn faulted_path(i: usize) -> String {
     format!("{IMAGES}/{SEED_STACK_ID}/load/{}", faulted_tag(i))
 }
 
-fn id(family: &str, tag: &str) -> ImageId {
-    ImageId::new(SEED_STACK_ID, family, tag).expect("id")
-}
-
 /// How a call ended, as far as the test cares.
 #[derive(Debug, PartialEq)]
 enum Ended {
@@ -95,7 +90,7 @@ async fn call(client: &Hyper, i: usize) -> Result<Ended, String> {
     match kind(i) {
         Kind::Faulted => {
             let image = client
-                .get_image(&id("load", &faulted_tag(i)))
+                .get_image(&seed_id("load", &faulted_tag(i)))
                 .await
                 .map_err(unexpected)?;
             if image.tag() != faulted_tag(i) {
@@ -104,7 +99,7 @@ async fn call(client: &Hyper, i: usize) -> Result<Ended, String> {
             Ok(Ended::Ok)
         }
         Kind::Missing => match client
-            .get_image(&id("load", &format!("missing{i:05}")))
+            .get_image(&seed_id("load", &format!("missing{i:05}")))
             .await
         {
             Err(e) if e.is_not_found() && e.kind() == ErrorKind::Api && e.attempts() == 1 => {
@@ -125,7 +120,7 @@ async fn call(client: &Hyper, i: usize) -> Result<Ended, String> {
         }
         Kind::Get => {
             let image = client
-                .get_image(&id("ubuntu", "v20201110"))
+                .get_image(&seed_id("ubuntu", "v20201110"))
                 .await
                 .map_err(unexpected)?;
             if image.family() != "ubuntu" {
@@ -178,14 +173,11 @@ async fn run(
 #[test]
 fn ten_thousand_calls_through_one_hyper_client() {
     let _turn = one_at_a_time();
-    let sim = Simulator::builder()
-        .api_key(CANARY)
-        .build()
-        .expect("simulator");
+    let sim = simulator();
     let created = time::OffsetDateTime::now_utc();
     for i in (0..CALLS).filter(|i| kind(*i) == Kind::Faulted) {
         sim.add_image(Image::new(
-            id("load", &faulted_tag(i)),
+            seed_id("load", &faulted_tag(i)),
             SYSTEM_SLUG,
             created,
             ImageStatus::Ready,
@@ -217,11 +209,7 @@ fn ten_thousand_calls_through_one_hyper_client() {
                 counter.fetch_add(1, Ordering::Relaxed);
             }),
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = multi_thread_runtime();
 
     let mut outcomes: Vec<Option<Result<Ended, String>>> = (0..CALLS).map(|_| None).collect();
     // The simulator's request log lives in this process too, and each
@@ -329,19 +317,12 @@ fn ten_thousand_calls_through_one_hyper_client() {
 #[test]
 fn simulator_request_log_is_cheap() {
     let _turn = one_at_a_time();
-    let sim = Simulator::builder()
-        .api_key(CANARY)
-        .build()
-        .expect("simulator");
+    let sim = simulator();
     let transport = HyperTransport::new(TransportConfig::default())
         .expect("transport")
         .max_in_flight(WINDOW);
     let client = Arc::new(AsyncClient::new(sim.endpoint(), transport, TokioSleep));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = multi_thread_runtime();
     let get = |range: std::ops::Range<usize>| {
         runtime.block_on(async {
             let mut set = JoinSet::new();
@@ -352,7 +333,7 @@ fn simulator_request_log_is_cheap() {
                 let client = client.clone();
                 set.spawn(async move {
                     client
-                        .get_image(&id("ubuntu", "v20201110"))
+                        .get_image(&seed_id("ubuntu", "v20201110"))
                         .await
                         .expect("get");
                 });

@@ -5,23 +5,25 @@
 //! that was allowed.
 #![cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator, TaskOutcome};
+use coxedge_images::simulator::{Fault, FaultAction, Simulator, TaskOutcome};
 use coxedge_images::transports::hyper::{HyperClient, HyperTransport};
 use coxedge_images::transports::ureq::{UreqClient, UreqTransport};
-use coxedge_images::transports::{Client, RetryNotice, TransportConfig};
+use coxedge_images::transports::{Client, TransportConfig};
 use coxedge_images::{
-    API_KEY_HEADER, ApiKey, CreateImage, Endpoint, Error, ErrorKind, Exchange, ImageId,
-    ListOptions, PollPolicy, RetryPolicy, TransportErrorKind, decode_image_list,
+    API_KEY_HEADER, ApiKey, CreateImage, Endpoint, Error, ErrorKind, Exchange, ListOptions,
+    PollPolicy, RetryPolicy, TransportErrorKind, decode_image_list,
 };
 use http::StatusCode;
-
-/// The canary key.
-const CANARY: &str = "canary-SECRET-4242";
+use support::{
+    CANARY, Notices, canary_key, missing_id, record_into, simulator_builder, tls_simulator,
+};
 
 /// Fails if `text` shows the key (or any part of it that is specific).
 #[track_caller]
@@ -32,24 +34,13 @@ fn assert_clean(what: &str, text: &str) {
     );
 }
 
-/// Every text an error produces, causes included.
+/// Every text an error produces, causes included, one a line.
 fn error_texts(error: &Error) -> String {
-    let mut texts = vec![format!("{error}"), format!("{error:?}")];
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        texts.push(format!("{cause} / {cause:?}"));
-        source = cause.source();
-    }
-    texts.join("\n")
-}
-
-fn key() -> ApiKey {
-    ApiKey::new(CANARY).expect("a valid key")
+    support::error_texts(error).join("\n")
 }
 
 fn simulator() -> Simulator {
-    Simulator::builder()
-        .api_key(CANARY)
+    simulator_builder()
         .task_polls(1)
         .build()
         .expect("simulator starts")
@@ -76,22 +67,18 @@ fn fast_polls() -> PollPolicy {
         .with_timeout(Duration::from_secs(5))
 }
 
-type Notices = Arc<Mutex<Vec<RetryNotice>>>;
-
 fn ureq_client(endpoint: Endpoint, notices: &Notices) -> UreqClient {
-    let sink = notices.clone();
     Client::ureq_with(endpoint, config())
         .expect("client")
         .with_retry_policy(policy())
-        .on_retry(move |n| sink.lock().unwrap().push(n.clone()))
+        .on_retry(record_into(notices))
 }
 
 fn hyper_client(endpoint: Endpoint, notices: &Notices) -> HyperClient {
-    let sink = notices.clone();
     HyperClient::hyper_with(endpoint, config())
         .expect("client")
         .with_retry_policy(policy())
-        .on_retry(move |n| sink.lock().unwrap().push(n.clone()))
+        .on_retry(record_into(notices))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -271,13 +258,9 @@ fn scenario_simulator(s: &Scenario) -> (Simulator, Simulator) {
 
 fn endpoint_for(sim: &Simulator) -> Endpoint {
     sim.endpoint_builder()
-        .api_key(key())
+        .api_key(canary_key())
         .build()
         .expect("endpoint")
-}
-
-fn missing_id() -> ImageId {
-    ImageId::new(SEED_STACK_ID, "no-such-family", "v0").expect("id")
 }
 
 fn create() -> CreateImage {
@@ -387,7 +370,7 @@ fn no_scenario_shows_the_key_over_hyper() {
 fn debug_of_every_value_holding_the_key_is_redacted() {
     let sim = simulator();
     let endpoint = endpoint_for(&sim);
-    let builder = sim.endpoint_builder().api_key(key());
+    let builder = sim.endpoint_builder().api_key(canary_key());
     let request = endpoint
         .list_images_request(&ListOptions::new())
         .expect("request");
@@ -395,7 +378,7 @@ fn debug_of_every_value_holding_the_key_is_redacted() {
     let ureq = Client::ureq_with(endpoint.clone(), config()).expect("ureq");
     let hyper = HyperClient::hyper_with(endpoint.clone(), config()).expect("hyper");
     let texts = [
-        ("ApiKey", format!("{:?}", key())),
+        ("ApiKey", format!("{:?}", canary_key())),
         ("Endpoint", format!("{endpoint:?}")),
         ("EndpointBuilder", format!("{builder:?}")),
         ("http::Request", format!("{request:?}")),
@@ -413,7 +396,7 @@ fn debug_of_every_value_holding_the_key_is_redacted() {
     for (what, text) in &texts {
         assert_clean(what, text);
     }
-    assert_eq!(format!("{:?}", key()), "ApiKey(<redacted>)");
+    assert_eq!(format!("{:?}", canary_key()), "ApiKey(<redacted>)");
     // The header value the core builds is marked sensitive.
     assert!(request.headers()[API_KEY_HEADER].is_sensitive());
 
@@ -502,7 +485,7 @@ fn every_redirect_status_to_another_origin_is_refused() {
             .base_url(format!("http://127.0.0.1:{port}/api/v1"))
             .service("cox")
             .environment("test-area")
-            .api_key(key())
+            .api_key(canary_key())
             .build()
             .expect("endpoint");
         let notices = Notices::default();
@@ -530,11 +513,7 @@ fn every_redirect_status_to_another_origin_is_refused() {
 fn redirect_from_https_to_http_on_the_same_host_is_refused() {
     // Same host and port, another scheme: another origin, so the key would
     // travel unencrypted; refused.
-    let sim = Simulator::builder()
-        .api_key(CANARY)
-        .tls(true)
-        .build()
-        .expect("tls simulator");
+    let sim = tls_simulator();
     let port = sim.local_addr().port();
     sim.inject(Fault::always(FaultAction::RedirectTo(format!(
         "http://localhost:{port}/api/v1/services/cox/test-area/images"
@@ -567,7 +546,7 @@ fn insecure_endpoint(base: &str) -> Endpoint {
         .base_url(base)
         .service("cox")
         .environment("test-area")
-        .api_key(key())
+        .api_key(canary_key())
         .allow_insecure_http(true)
         .build()
         .expect("endpoint")
@@ -580,7 +559,7 @@ fn plain_http_to_a_remote_host_is_refused_without_a_connection() {
         .base_url("http://10.255.255.1/api/v1")
         .service("cox")
         .environment("test-area")
-        .api_key(key())
+        .api_key(canary_key())
         .build()
         .expect_err("refused");
     assert_eq!(error.setting(), "base URL");

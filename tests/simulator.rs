@@ -3,6 +3,8 @@
 //! transports.
 #![cfg(feature = "simulator")]
 
+mod support;
+
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -15,8 +17,8 @@ use coxedge_images::simulator::{
 use coxedge_images::{Image, ImageId, ImageStatus, decode_image, decode_image_list};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
+use support::IMAGES;
 
-const IMAGES: &str = "/api/v1/services/cox/test-area/images";
 const UBUNTU: &str =
     "/api/v1/services/cox/test-area/images/a8050b2b-39eb-4929-bce5-1af42055903e/ubuntu/v20201110";
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -181,6 +183,34 @@ fn send_with_key(
 
 fn get(sim: &Simulator, target: &str) -> Raw {
     send(sim, "GET", target, None).unwrap()
+}
+
+/// A fresh connection on which a GET of the image list (with the key) has
+/// been sent; the response is left to the caller to read.
+fn open_get(sim: &Simulator, read_timeout: Duration) -> TcpStream {
+    let mut stream = connect(sim.local_addr(), read_timeout);
+    stream
+        .write_all(&request_bytes(
+            "GET",
+            IMAGES,
+            Some(sim.api_key()),
+            None,
+            true,
+        ))
+        .unwrap();
+    stream
+}
+
+/// Fails unless `err` is a read that timed out.
+#[track_caller]
+fn assert_timed_out(err: &io::Error) {
+    assert!(
+        matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ),
+        "{err}"
+    );
 }
 
 fn error_message(raw: &Raw) -> String {
@@ -638,16 +668,7 @@ fn reset_fault_resets_the_connection() {
 fn reset_after_headers() {
     let sim = Simulator::start();
     sim.inject(Fault::once(FaultAction::ResetAfterHeaders));
-    let mut stream = connect(sim.local_addr(), TIMEOUT);
-    stream
-        .write_all(&request_bytes(
-            "GET",
-            IMAGES,
-            Some(sim.api_key()),
-            None,
-            true,
-        ))
-        .unwrap();
+    let mut stream = open_get(&sim, TIMEOUT);
     // The head arrives; reading the body then fails with a reset.
     let mut buf = [0u8; 4096];
     let n = stream.read(&mut buf).unwrap();
@@ -719,16 +740,7 @@ fn oversized_fault_streams_without_length() {
 
     // An endless one: read a few megabytes, then hang up.
     sim.inject(Fault::once(FaultAction::Oversized(u64::MAX)));
-    let mut stream = connect(sim.local_addr(), TIMEOUT);
-    stream
-        .write_all(&request_bytes(
-            "GET",
-            IMAGES,
-            Some(sim.api_key()),
-            None,
-            true,
-        ))
-        .unwrap();
+    let mut stream = open_get(&sim, TIMEOUT);
     let mut total = 0usize;
     let mut chunk = [0u8; 65536];
     while total < 4 << 20 {
@@ -764,47 +776,17 @@ fn stalls_time_out_on_the_client() {
     let short = Duration::from_millis(300);
 
     sim.inject(Fault::once(FaultAction::Stall));
-    let mut stream = connect(sim.local_addr(), short);
-    stream
-        .write_all(&request_bytes(
-            "GET",
-            IMAGES,
-            Some(sim.api_key()),
-            None,
-            true,
-        ))
-        .unwrap();
+    let mut stream = open_get(&sim, short);
     let mut buf = [0u8; 4096];
     let n = stream.read(&mut buf).unwrap();
     assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "headers come");
     let err = read_response(&mut (&buf[..n]).chain(&mut stream)).unwrap_err();
-    assert!(
-        matches!(
-            err.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-        ),
-        "{err}"
-    );
+    assert_timed_out(&err);
 
     sim.inject(Fault::once(FaultAction::StallBeforeHeaders));
-    let mut stream = connect(sim.local_addr(), short);
-    stream
-        .write_all(&request_bytes(
-            "GET",
-            IMAGES,
-            Some(sim.api_key()),
-            None,
-            true,
-        ))
-        .unwrap();
+    let mut stream = open_get(&sim, short);
     let err = stream.read(&mut buf).unwrap_err();
-    assert!(
-        matches!(
-            err.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-        ),
-        "{err}"
-    );
+    assert_timed_out(&err);
     assert_eq!(sim.requests().len(), 2);
 }
 

@@ -1,46 +1,24 @@
 //! The hyper transport against the simulator, over real loopback sockets.
 #![cfg(all(feature = "hyper", feature = "simulator"))]
 
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
+use coxedge_images::simulator::{Fault, FaultAction, Simulator};
 use coxedge_images::transports::hyper::{
     DEFAULT_MAX_IN_FLIGHT, HyperClient, HyperTransport, TokioSleep,
 };
-use coxedge_images::transports::{AsyncClient, AsyncTransport, RetryNotice, TransportConfig};
+use coxedge_images::transports::{AsyncClient, AsyncTransport, TransportConfig};
 use coxedge_images::{
-    API_KEY_HEADER, ApiKey, Endpoint, Error, ErrorKind, ImageId, ListOptions, RetryPolicy,
-    TransportError, TransportErrorKind,
+    API_KEY_HEADER, Error, ErrorKind, ImageList, ListOptions, TransportError, TransportErrorKind,
 };
 use http::StatusCode;
-
-/// The key the simulators accept; it must never show in an error.
-const CANARY: &str = "canary-SECRET-4242";
-
-fn simulator() -> Simulator {
-    Simulator::builder()
-        .api_key(CANARY)
-        .build()
-        .expect("simulator starts")
-}
-
-/// Short waits so the suite stays fast; `max_delay` lets a 1 s
-/// `Retry-After` through unchanged.
-fn policy(max_attempts: u32) -> RetryPolicy {
-    let mut policy = RetryPolicy::default();
-    policy.max_attempts = max_attempts;
-    policy.base_delay = Duration::from_millis(10);
-    policy.max_delay = Duration::from_secs(2);
-    policy.max_elapsed = Duration::from_secs(10);
-    policy
-}
-
-fn config() -> TransportConfig {
-    TransportConfig::default()
-        .timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(2))
-}
+use support::{
+    CANARY, config, expect_error, missing_id, policy, recorder, remote_http_endpoint,
+    request_to_a_closed_port, simulator, tls_simulator, wrong_key_endpoint,
+};
 
 fn client_with(sim: &Simulator, config: TransportConfig, attempts: u32) -> HyperClient {
     HyperClient::hyper_with(sim.endpoint(), config)
@@ -52,34 +30,15 @@ fn client(sim: &Simulator, attempts: u32) -> HyperClient {
     client_with(sim, config(), attempts)
 }
 
-/// Fails if the canary key shows anywhere in the error or its causes.
-fn assert_no_secret(error: &Error) {
-    let mut texts = vec![format!("{error}"), format!("{error:?}")];
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        texts.push(format!("{cause} {cause:?}"));
-        source = cause.source();
-    }
-    for text in texts {
-        assert!(!text.contains("SECRET"), "the key leaked: {text}");
-    }
-}
-
-fn expect_error<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
-    let error = result.expect_err("the call should fail");
-    assert_no_secret(&error);
-    error
-}
-
-fn recorder() -> (
-    Arc<Mutex<Vec<RetryNotice>>>,
-    impl Fn(&RetryNotice) + Send + Sync + 'static,
-) {
-    let notices = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&notices);
-    (notices, move |n: &RetryNotice| {
-        sink.lock().unwrap().push(n.clone())
-    })
+/// One list call through a new client of `sim` made with `config`.
+async fn list_with(
+    sim: &Simulator,
+    config: TransportConfig,
+    attempts: u32,
+) -> Result<ImageList, Error> {
+    client_with(sim, config, attempts)
+        .list_images(&ListOptions::new())
+        .await
 }
 
 #[tokio::test]
@@ -127,7 +86,7 @@ async fn gets_one_image() {
 #[tokio::test]
 async fn a_missing_image_is_not_found() {
     let sim = simulator();
-    let id = ImageId::new(SEED_STACK_ID, "no-such-family", "v0").unwrap();
+    let id = missing_id();
     let error = expect_error(client(&sim, 3).get_image(&id).await);
     assert!(error.is_not_found(), "{error:?}");
     assert_eq!(error.attempts(), 1);
@@ -136,13 +95,7 @@ async fn a_missing_image_is_not_found() {
 #[tokio::test]
 async fn a_wrong_key_is_refused() {
     let sim = simulator();
-    let endpoint = Endpoint::builder()
-        .base_url(sim.base_url())
-        .service(sim.endpoint().service())
-        .environment(sim.endpoint().environment())
-        .api_key(ApiKey::new("canary-SECRET-wrong").unwrap())
-        .build()
-        .unwrap();
+    let endpoint = wrong_key_endpoint(&sim);
     let client = AsyncClient::new(endpoint, HyperTransport::new(config()).unwrap(), TokioSleep);
     let error = expect_error(client.list_images(&ListOptions::new()).await);
     assert!(error.is_forbidden() || error.is_unauthorized(), "{error:?}");
@@ -199,11 +152,7 @@ async fn a_slow_server_times_out() {
     sim.inject(Fault::always(FaultAction::Delay(Duration::from_secs(5))));
     let config = config().timeout(Duration::from_millis(500));
     let started = Instant::now();
-    let error = expect_error(
-        client_with(&sim, config, 1)
-            .list_images(&ListOptions::new())
-            .await,
-    );
+    let error = expect_error(list_with(&sim, config, 1).await);
     let elapsed = started.elapsed();
     assert!(error.is_timeout(), "{error:?}");
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
@@ -215,11 +164,7 @@ async fn a_stalled_body_times_out() {
     sim.inject(Fault::always(FaultAction::Stall));
     let config = config().timeout(Duration::from_millis(500));
     let started = Instant::now();
-    let error = expect_error(
-        client_with(&sim, config, 1)
-            .list_images(&ListOptions::new())
-            .await,
-    );
+    let error = expect_error(list_with(&sim, config, 1).await);
     assert!(error.is_timeout(), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
@@ -230,11 +175,7 @@ async fn an_endless_body_is_cut_at_the_limit() {
     sim.inject(Fault::always(FaultAction::Oversized(u64::MAX)));
     let config = config().max_body_bytes(64 * 1024);
     let started = Instant::now();
-    let error = expect_error(
-        client_with(&sim, config, 3)
-            .list_images(&ListOptions::new())
-            .await,
-    );
+    let error = expect_error(list_with(&sim, config, 3).await);
     assert!(error.is_body_too_large(), "{error:?}");
     assert_eq!(error.attempts(), 1, "a body over the limit is not retried");
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -246,11 +187,7 @@ async fn a_body_at_the_limit_is_accepted() {
     sim.inject(Fault::once(FaultAction::Oversized(10_000)));
     let config = config().max_body_bytes(10_000);
     // The body is read whole (it is not valid JSON, so decoding fails).
-    let error = expect_error(
-        client_with(&sim, config, 1)
-            .list_images(&ListOptions::new())
-            .await,
-    );
+    let error = expect_error(list_with(&sim, config, 1).await);
     assert!(!error.is_body_too_large(), "{error:?}");
     assert_eq!(error.body().map(<[u8]>::len), Some(10_000));
 }
@@ -318,14 +255,7 @@ async fn a_cross_origin_redirect_is_not_followed() {
 
 #[tokio::test]
 async fn plain_http_to_a_remote_host_is_refused_without_connecting() {
-    let endpoint = Endpoint::builder()
-        .base_url("http://10.255.255.1/api/v1")
-        .allow_insecure_http(true)
-        .service("edge-services")
-        .environment("test")
-        .api_key(ApiKey::new(CANARY).unwrap())
-        .build()
-        .unwrap();
+    let endpoint = remote_http_endpoint();
     let client =
         HyperClient::hyper_with(endpoint, config().connect_timeout(Duration::from_secs(20)))
             .unwrap()
@@ -338,23 +268,12 @@ async fn plain_http_to_a_remote_host_is_refused_without_connecting() {
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
-fn tls_simulator() -> Simulator {
-    Simulator::builder()
-        .api_key(CANARY)
-        .tls(true)
-        .build()
-        .expect("TLS simulator starts")
-}
-
 #[tokio::test]
 async fn tls_with_the_simulator_ca() {
     let sim = tls_simulator();
     assert!(sim.base_url().starts_with("https://"));
     let config = config().add_root_certificate_der(sim.ca_certificate_der().unwrap());
-    let list = client_with(&sim, config, 1)
-        .list_images(&ListOptions::new())
-        .await
-        .unwrap();
+    let list = list_with(&sim, config, 1).await.unwrap();
     assert!(!list.images.is_empty());
 }
 
@@ -400,15 +319,7 @@ async fn tls_connections_are_reused() {
 #[tokio::test]
 async fn transport_errors_never_show_the_key() {
     // A connection refused on loopback, through the transport alone.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let request = http::Request::get(format!("http://127.0.0.1:{port}/"))
-        .header(API_KEY_HEADER, CANARY)
-        .body(Vec::new())
-        .unwrap();
+    let request = request_to_a_closed_port();
     let error: TransportError = HyperTransport::new(config())
         .unwrap()
         .send(request)

@@ -1,44 +1,19 @@
 //! The ureq transport against the simulator, over real loopback sockets.
 #![cfg(all(feature = "ureq", feature = "simulator"))]
 
-use std::sync::{Arc, Mutex};
+mod support;
+
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
+use coxedge_images::simulator::{Fault, FaultAction, Simulator};
 use coxedge_images::transports::ureq::{UreqClient, UreqTransport};
-use coxedge_images::transports::{Client, RetryNotice, Transport, TransportConfig};
-use coxedge_images::{
-    API_KEY_HEADER, ApiKey, Endpoint, Error, ErrorKind, ImageId, ListOptions, RetryPolicy,
-    TransportError, TransportErrorKind,
-};
+use coxedge_images::transports::{Client, Transport, TransportConfig};
+use coxedge_images::{API_KEY_HEADER, ErrorKind, ListOptions, TransportError, TransportErrorKind};
 use http::StatusCode;
-
-/// The key the simulators accept; it must never show in an error.
-const CANARY: &str = "canary-SECRET-4242";
-
-fn simulator() -> Simulator {
-    Simulator::builder()
-        .api_key(CANARY)
-        .build()
-        .expect("simulator starts")
-}
-
-/// Short waits so the suite stays fast; `max_delay` lets a 1 s
-/// `Retry-After` through unchanged.
-fn policy(max_attempts: u32) -> RetryPolicy {
-    let mut policy = RetryPolicy::default();
-    policy.max_attempts = max_attempts;
-    policy.base_delay = Duration::from_millis(10);
-    policy.max_delay = Duration::from_secs(2);
-    policy.max_elapsed = Duration::from_secs(10);
-    policy
-}
-
-fn config() -> TransportConfig {
-    TransportConfig::default()
-        .timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(2))
-}
+use support::{
+    CANARY, config, expect_error, missing_id, policy, recorder, remote_http_endpoint,
+    request_to_a_closed_port, simulator, tls_simulator, wrong_key_endpoint,
+};
 
 fn client_with(sim: &Simulator, config: TransportConfig, attempts: u32) -> UreqClient {
     Client::ureq_with(sim.endpoint(), config)
@@ -48,36 +23,6 @@ fn client_with(sim: &Simulator, config: TransportConfig, attempts: u32) -> UreqC
 
 fn client(sim: &Simulator, attempts: u32) -> UreqClient {
     client_with(sim, config(), attempts)
-}
-
-/// Fails if the canary key shows anywhere in the error or its causes.
-fn assert_no_secret(error: &Error) {
-    let mut texts = vec![format!("{error}"), format!("{error:?}")];
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        texts.push(format!("{cause} {cause:?}"));
-        source = cause.source();
-    }
-    for text in texts {
-        assert!(!text.contains("SECRET"), "the key leaked: {text}");
-    }
-}
-
-fn expect_error<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
-    let error = result.expect_err("the call should fail");
-    assert_no_secret(&error);
-    error
-}
-
-fn recorder() -> (
-    Arc<Mutex<Vec<RetryNotice>>>,
-    impl Fn(&RetryNotice) + Send + Sync + 'static,
-) {
-    let notices = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&notices);
-    (notices, move |n: &RetryNotice| {
-        sink.lock().unwrap().push(n.clone())
-    })
 }
 
 #[test]
@@ -116,7 +61,7 @@ fn gets_one_image() {
 #[test]
 fn a_missing_image_is_not_found() {
     let sim = simulator();
-    let id = ImageId::new(SEED_STACK_ID, "no-such-family", "v0").unwrap();
+    let id = missing_id();
     let error = expect_error(client(&sim, 3).get_image(&id));
     assert!(error.is_not_found(), "{error:?}");
     assert_eq!(error.attempts(), 1);
@@ -125,13 +70,7 @@ fn a_missing_image_is_not_found() {
 #[test]
 fn a_wrong_key_is_refused() {
     let sim = simulator();
-    let endpoint = Endpoint::builder()
-        .base_url(sim.base_url())
-        .service(sim.endpoint().service())
-        .environment(sim.endpoint().environment())
-        .api_key(ApiKey::new("canary-SECRET-wrong").unwrap())
-        .build()
-        .unwrap();
+    let endpoint = wrong_key_endpoint(&sim);
     let client = Client::new(endpoint, UreqTransport::new(config()).unwrap());
     let error = expect_error(client.list_images(&ListOptions::new()));
     assert!(error.is_forbidden() || error.is_unauthorized(), "{error:?}");
@@ -287,14 +226,7 @@ fn a_cross_origin_redirect_is_not_followed() {
 
 #[test]
 fn plain_http_to_a_remote_host_is_refused_without_connecting() {
-    let endpoint = Endpoint::builder()
-        .base_url("http://10.255.255.1/api/v1")
-        .allow_insecure_http(true)
-        .service("edge-services")
-        .environment("test")
-        .api_key(ApiKey::new(CANARY).unwrap())
-        .build()
-        .unwrap();
+    let endpoint = remote_http_endpoint();
     let client = Client::ureq_with(endpoint, config().connect_timeout(Duration::from_secs(20)))
         .unwrap()
         .with_retry_policy(policy(3));
@@ -304,14 +236,6 @@ fn plain_http_to_a_remote_host_is_refused_without_connecting() {
     assert!(!error.may_have_reached_server());
     assert_eq!(error.attempts(), 1);
     assert!(started.elapsed() < Duration::from_secs(1));
-}
-
-fn tls_simulator() -> Simulator {
-    Simulator::builder()
-        .api_key(CANARY)
-        .tls(true)
-        .build()
-        .expect("TLS simulator starts")
 }
 
 #[test]
@@ -367,15 +291,7 @@ fn tls_connections_are_reused() {
 #[test]
 fn transport_errors_never_show_the_key() {
     // A connection refused on loopback, through the transport alone.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let request = http::Request::get(format!("http://127.0.0.1:{port}/"))
-        .header(API_KEY_HEADER, CANARY)
-        .body(Vec::new())
-        .unwrap();
+    let request = request_to_a_closed_port();
     let error: TransportError = UreqTransport::new(config())
         .unwrap()
         .send(request)
