@@ -1,0 +1,106 @@
+//! Interleaved timing: every contender runs once per round, rounds rotate
+//! the starting contender, and the figures are medians over rounds, so
+//! contenders share the machine's noise instead of each getting its own.
+
+use std::time::{Duration, Instant};
+
+/// One side of a comparison: `run(n)` does `n` iterations (untimed setup
+/// allowed) and returns the time the `n` iterations alone took.
+pub struct Contender<'a> {
+    pub run: Box<dyn FnMut(u64) -> Duration + 'a>,
+}
+
+impl<'a> Contender<'a> {
+    pub fn new(run: impl FnMut(u64) -> Duration + 'a) -> Self {
+        Contender { run: Box::new(run) }
+    }
+
+    /// A contender whose every iteration is `f()`, timed as a whole batch.
+    pub fn simple<R>(mut f: impl FnMut() -> R + 'a) -> Self {
+        Contender::new(move |n| {
+            let start = Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(f());
+            }
+            start.elapsed()
+        })
+    }
+}
+
+/// Seconds per iteration, one value per round, for each contender.
+pub struct Timings {
+    pub per_iter: Vec<Vec<f64>>,
+}
+
+impl Timings {
+    pub fn median(&self, contender: usize) -> f64 {
+        median(&self.per_iter[contender])
+    }
+
+    /// Median over rounds of `time(baseline) / time(ours)` taken in the same
+    /// round: > 1 means ours is faster.
+    pub fn speedup(&self, ours: usize, baseline: usize) -> f64 {
+        let ratios: Vec<f64> = self.per_iter[ours]
+            .iter()
+            .zip(&self.per_iter[baseline])
+            .map(|(o, b)| b / o)
+            .collect();
+        median(&ratios)
+    }
+
+    /// Relative spread (inter-quartile range over median) of one contender.
+    pub fn spread(&self, contender: usize) -> f64 {
+        let mut v = self.per_iter[contender].clone();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        (q(0.75) - q(0.25)) / q(0.5)
+    }
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}
+
+/// How many iterations make a batch of about `target`.
+fn calibrate(run: &mut dyn FnMut(u64) -> Duration, target: Duration, max_iters: u64) -> u64 {
+    run(1); // warm caches, allocator, lazy statics
+    let mut n = 1u64;
+    loop {
+        let t = run(n);
+        if t >= target / 4 || n >= max_iters {
+            let per = t.as_secs_f64().max(1e-9) / n as f64;
+            return ((target.as_secs_f64() / per) as u64).clamp(1, max_iters);
+        }
+        n = (n * 4).min(max_iters);
+    }
+}
+
+/// Runs `rounds` rounds of every contender, each batch about `target` long.
+pub fn interleaved(
+    contenders: &mut [Contender<'_>],
+    rounds: usize,
+    target: Duration,
+    max_iters: u64,
+) -> Timings {
+    let iters: Vec<u64> = contenders
+        .iter_mut()
+        .map(|c| calibrate(&mut c.run, target, max_iters))
+        .collect();
+    let k = contenders.len();
+    let mut per_iter = vec![Vec::with_capacity(rounds); k];
+    for round in 0..rounds {
+        for j in 0..k {
+            let i = (round + j) % k;
+            let t = (contenders[i].run)(iters[i]);
+            per_iter[i].push(t.as_secs_f64() / iters[i] as f64);
+        }
+    }
+    Timings { per_iter }
+}
