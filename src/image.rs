@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::id::ImageId;
 use crate::status::ImageStatus;
+use crate::strings::Text;
 
 /// The slug of Cox's own (system) images, as the specification shows them.
 pub const SYSTEM_SLUG: &str = "cox-edge";
@@ -95,17 +96,17 @@ struct WireImage<'a> {
     #[serde(default)]
     id: Option<ImageId>,
     #[serde(default, borrow)]
-    stack_id: Option<Cow<'a, str>>,
+    stack_id: Option<Text<'a>>,
     #[serde(default, borrow)]
-    family: Option<Cow<'a, str>>,
+    family: Option<Text<'a>>,
     #[serde(default, borrow)]
-    tag: Option<Cow<'a, str>>,
+    tag: Option<Text<'a>>,
     #[serde(borrow)]
     slug: Cow<'a, str>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(default, borrow)]
-    description: Option<Cow<'a, str>>,
+    description: Option<Text<'a>>,
     #[serde(borrow)]
     reference: Cow<'a, str>,
     status: ImageStatus,
@@ -121,7 +122,7 @@ impl<'de> Deserialize<'de> for Image {
                     ("family", &wire.family, id.family()),
                     ("tag", &wire.tag, id.tag()),
                 ] {
-                    if let Some(sent) = sent {
+                    if let Some(Text(sent)) = sent {
                         if sent != expected {
                             return Err(de::Error::custom(format_args!(
                                 "{field} {sent:?} does not match the id {:?}",
@@ -133,7 +134,9 @@ impl<'de> Deserialize<'de> for Image {
                 id
             }
             None => match (&wire.stack_id, &wire.family, &wire.tag) {
-                (Some(s), Some(f), Some(t)) => ImageId::new(s, f, t).map_err(de::Error::custom)?,
+                (Some(Text(s)), Some(Text(f)), Some(Text(t))) => {
+                    ImageId::new(s, f, t).map_err(de::Error::custom)?
+                }
                 _ => return Err(de::Error::missing_field("id")),
             },
         };
@@ -141,7 +144,7 @@ impl<'de> Deserialize<'de> for Image {
             id,
             slug: wire.slug.into_owned(),
             created_at: wire.created_at,
-            description: wire.description.map(Cow::into_owned),
+            description: wire.description.map(|Text(t)| t.into_owned()),
             reference: wire.reference.into_owned(),
             status: wire.status,
         })

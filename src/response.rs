@@ -49,7 +49,7 @@ pub(crate) fn decode_data<T: DeserializeOwned>(
 ) -> Result<(T, Option<ListMetadata>), Error> {
     let (parts, body) = response.into_parts();
     check_success(parts.status, &parts.headers, &body)?;
-    match serde_json::from_slice::<Envelope<T>>(&body) {
+    match parse::<Envelope<T>>(&body) {
         Ok(Envelope {
             data: Some(data),
             metadata,
@@ -68,8 +68,17 @@ pub(crate) fn decode_data<T: DeserializeOwned>(
 pub(crate) fn decode_json<T: DeserializeOwned>(response: Response<Vec<u8>>) -> Result<T, Error> {
     let (parts, body) = response.into_parts();
     check_success(parts.status, &parts.headers, &body)?;
-    serde_json::from_slice::<T>(&body)
-        .map_err(|_| body_error::<T>(parts.status, &parts.headers, body, ""))
+    parse::<T>(&body).map_err(|_| body_error::<T>(parts.status, &parts.headers, body, ""))
+}
+
+/// Parses a success body. One UTF-8 check of the whole body (fast on ASCII)
+/// spares serde_json its per-string checks (about a sixth of the decode);
+/// invalid UTF-8 goes the byte path, so its error is the same as before.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
 }
 
 /// Refuses what cannot be a success body before any JSON is read: a status
