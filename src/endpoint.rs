@@ -1,6 +1,7 @@
 //! [`Endpoint`]: where and as whom to talk to the API.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use http::{HeaderValue, Uri};
 use url::{Host, Url};
@@ -216,8 +217,17 @@ pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Domain(d)) => is_loopback_host(d),
         None => false,
+    }
+}
+
+/// The same test on a host as text (`127.0.0.1`, `[::1]`, `localhost`).
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
     }
 }
 
@@ -229,17 +239,11 @@ pub fn check_request_security(uri: &Uri, allow_insecure_http: bool) -> Result<()
     let refused = |why: String| Err(TransportError::new(TransportErrorKind::Refused, why));
     match uri.scheme_str() {
         Some("https") => Ok(()),
-        Some("http") => {
-            let loopback = Url::parse(&uri.to_string()).is_ok_and(|u| is_loopback(&u));
-            if loopback || allow_insecure_http {
-                Ok(())
-            } else {
-                refused(format!(
-                    "plain http to {} is not allowed (the API key would travel unencrypted)",
-                    uri.host().unwrap_or("?")
-                ))
-            }
-        }
+        Some("http") if allow_insecure_http || uri.host().is_some_and(is_loopback_host) => Ok(()),
+        Some("http") => refused(format!(
+            "plain http to {} is not allowed (the API key would travel unencrypted)",
+            uri.host().unwrap_or("?")
+        )),
         other => refused(format!("unsupported URI scheme {:?}", other.unwrap_or(""))),
     }
 }
