@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use http::{HeaderValue, Uri};
 use url::{Host, Url};
 
+use crate::request::push_segments;
 use crate::secret::ApiKey;
 use crate::segment::check_segment;
 use crate::transport_error::{TransportError, TransportErrorKind};
@@ -32,6 +33,10 @@ pub struct Endpoint {
     pub(crate) org_id: Option<String>,
     pub(crate) api_key: ApiKey,
     pub(crate) user_agent: HeaderValue,
+    /// The base URL as text, without trailing slashes.
+    pub(crate) base_prefix: String,
+    /// `<base>/services/:service/:environment/images`, encoded once.
+    pub(crate) images_prefix: String,
 }
 
 impl Endpoint {
@@ -167,6 +172,12 @@ impl EndpointBuilder {
             }
             None => HeaderValue::from_static(USER_AGENT),
         };
+        let base_prefix = base.as_str().trim_end_matches('/').to_owned();
+        let mut images_prefix = base_prefix.clone();
+        push_segments(
+            &mut images_prefix,
+            &["services", &service, &environment, "images"],
+        );
         Ok(Endpoint {
             base,
             service,
@@ -174,6 +185,8 @@ impl EndpointBuilder {
             org_id,
             api_key,
             user_agent,
+            base_prefix,
+            images_prefix,
         })
     }
 }

@@ -8,7 +8,6 @@
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderName, USER_AGENT};
 use http::{HeaderValue, Method, Request};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use url::Url;
 
 use crate::endpoint::Endpoint;
 use crate::error::Error;
@@ -30,58 +29,49 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 impl Endpoint {
     /// `GET …/services/:service/:environment/images` with the list options.
     pub fn list_images_request(&self, options: &ListOptions) -> Result<Request<Vec<u8>>, Error> {
-        let url = self.images_url(&[], &options.query_pairs());
-        self.request(Method::GET, url, None)
+        let uri = self.uri(&self.images_prefix, &[], &options.query_pairs());
+        self.request(Method::GET, uri, None)
     }
 
     /// `GET …/images/:stackId/:family/:tag`.
     pub fn get_image_request(&self, id: &ImageId) -> Result<Request<Vec<u8>>, Error> {
-        self.request(Method::GET, self.images_url(&id.parts(), &[]), None)
+        let uri = self.uri(&self.images_prefix, &id.parts(), &[]);
+        self.request(Method::GET, uri, None)
     }
 
-    /// `<base>/services/:service/:environment/images[/extra…]?query`.
-    pub(crate) fn images_url(&self, extra: &[&str], query: &[(&str, String)]) -> Url {
-        let fixed = ["services", &self.service, &self.environment, "images"];
-        self.url(fixed.iter().chain(extra), query)
-    }
-
-    /// `<base>/<segments…>?<query>&org_id=…`. Each segment is percent-encoded
-    /// here, everything but RFC 3986's unreserved characters, because `url`'s
-    /// own segment pushing silently drops tabs and newlines.
-    pub(crate) fn url<'a>(
-        &self,
-        segments: impl IntoIterator<Item = &'a &'a str>,
-        query: &[(&str, String)],
-    ) -> Url {
-        let mut url = self.base.clone();
-        let mut path = url.path().trim_end_matches('/').to_owned();
-        for segment in segments {
-            path.push('/');
-            path.extend(utf8_percent_encode(segment, SEGMENT));
-        }
-        url.set_path(&path);
+    /// `<prefix>/<segments…>?<query>&org_id=…`, as text. The prefix was
+    /// encoded once when the endpoint was built; each segment is
+    /// percent-encoded here, everything but RFC 3986's unreserved characters
+    /// (`url`'s own segment pushing silently drops tabs and newlines).
+    pub(crate) fn uri(&self, prefix: &str, segments: &[&str], query: &[(&str, String)]) -> String {
+        let mut uri = String::with_capacity(prefix.len() + 96);
+        uri.push_str(prefix);
+        push_segments(&mut uri, segments);
         if !query.is_empty() || self.org_id.is_some() {
-            let mut pairs = url.query_pairs_mut();
+            uri.push('?');
+            let start = uri.len();
+            let mut pairs = url::form_urlencoded::Serializer::for_suffix(uri, start);
             for (key, value) in query {
                 pairs.append_pair(key, value);
             }
             if let Some(org) = &self.org_id {
                 pairs.append_pair("org_id", org);
             }
+            uri = pairs.finish();
         }
-        url
+        uri
     }
 
     /// A request with the headers every call carries.
     pub(crate) fn request(
         &self,
         method: Method,
-        url: Url,
+        uri: String,
         body: Option<Vec<u8>>,
     ) -> Result<Request<Vec<u8>>, Error> {
         let mut builder = Request::builder()
             .method(method)
-            .uri(url.as_str())
+            .uri(uri)
             .header(ACCEPT, JSON)
             .header(USER_AGENT, self.user_agent.clone())
             .header(API_KEY_HEADER, self.api_key.header_value());
@@ -102,4 +92,12 @@ pub(crate) fn api_key_of(request: &Request<Vec<u8>>) -> &str {
         .get(API_KEY_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
+}
+
+/// Appends `/segment` for each segment, percent-encoded.
+pub(crate) fn push_segments(out: &mut String, segments: &[&str]) {
+    for segment in segments {
+        out.push('/');
+        out.extend(utf8_percent_encode(segment, SEGMENT));
+    }
 }

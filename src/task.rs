@@ -282,16 +282,22 @@ impl Endpoint {
         create.validate()?;
         let body = serde_json::to_vec(create)
             .map_err(|e| Error::invalid_request(format!("could not encode the request: {e}")))?;
-        self.request(Method::POST, self.images_url(&[], &[]), Some(body))
+        self.request(
+            Method::POST,
+            self.uri(&self.images_prefix, &[], &[]),
+            Some(body),
+        )
     }
 
     /// `DELETE …/images/:stackId/:family/:tag`: starts a delete task.
     pub fn delete_image_request(&self, id: &ImageId) -> Result<Request<Vec<u8>>, Error> {
-        self.request(Method::DELETE, self.images_url(&id.parts(), &[]), None)
+        let uri = self.uri(&self.images_prefix, &id.parts(), &[]);
+        self.request(Method::DELETE, uri, None)
     }
 
     /// `GET <base>/tasks/:id`.
     pub fn get_task_request(&self, id: &TaskId) -> Result<Request<Vec<u8>>, Error> {
-        self.request(Method::GET, self.url(&["tasks", id.as_str()], &[]), None)
+        let uri = self.uri(&self.base_prefix, &["tasks", id.as_str()], &[]);
+        self.request(Method::GET, uri, None)
     }
 }
