@@ -352,6 +352,13 @@ impl Error {
     }
 }
 
+impl From<crate::ConfigError> for Error {
+    /// A configuration refused while setting up a call: nothing was sent.
+    fn from(e: crate::ConfigError) -> Self {
+        Error::invalid_request(e.to_string()).with_source(e)
+    }
+}
+
 impl From<TransportError> for Error {
     fn from(e: TransportError) -> Self {
         let kind = e.kind();

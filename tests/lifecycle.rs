@@ -1,0 +1,197 @@
+//! Create and delete custom images and wait for their tasks, through both
+//! bundled transports against the simulator.
+#![cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
+
+mod support;
+
+use std::time::Duration;
+
+use coxedge_images::simulator::{
+    CUSTOM_STACK_ID, Fault, FaultAction, Simulator, TaskOutcome, TaskShape,
+};
+use coxedge_images::transports::{AsyncClient, Client};
+use coxedge_images::{
+    CreateImage, Error, ErrorKind, ImageId, ImageStatus, PollPolicy, Task, TaskStatus,
+};
+use http::StatusCode;
+use support::{assert_no_secret, config, multi_thread_runtime, policy, simulator_builder};
+
+fn fast_polls() -> PollPolicy {
+    PollPolicy::default()
+        .with_initial_interval(Duration::from_millis(20))
+        .with_max_interval(Duration::from_millis(50))
+        .with_timeout(Duration::from_secs(10))
+}
+
+fn create() -> CreateImage {
+    CreateImage::new("debian", "v1", "workload-1", "inst-0").with_description("mine")
+}
+
+fn new_id() -> ImageId {
+    ImageId::new(CUSTOM_STACK_ID, "debian", "v1").unwrap()
+}
+
+/// The same scenario, whichever transport runs it.
+trait Lifecycle {
+    fn create_and_wait(&self, sim: &Simulator) -> Result<Task, Error>;
+    fn delete_and_wait(&self, sim: &Simulator, id: &ImageId) -> Result<Task, Error>;
+}
+
+struct Blocking;
+struct Async;
+
+impl Lifecycle for Blocking {
+    fn create_and_wait(&self, sim: &Simulator) -> Result<Task, Error> {
+        let client = Client::ureq_with(sim.endpoint(), config())?.with_retry_policy(policy(4));
+        let handle = client.create_image(&create())?;
+        assert_eq!(handle.task().status, TaskStatus::Pending);
+        handle.with_poll_policy(fast_polls()).wait()
+    }
+
+    fn delete_and_wait(&self, sim: &Simulator, id: &ImageId) -> Result<Task, Error> {
+        let client = Client::ureq_with(sim.endpoint(), config())?.with_retry_policy(policy(4));
+        client
+            .delete_image(id)?
+            .with_poll_policy(fast_polls())
+            .wait()
+    }
+}
+
+impl Lifecycle for Async {
+    fn create_and_wait(&self, sim: &Simulator) -> Result<Task, Error> {
+        multi_thread_runtime().block_on(async {
+            let client =
+                AsyncClient::hyper_with(sim.endpoint(), config())?.with_retry_policy(policy(4));
+            let handle = client.create_image(&create()).await?;
+            assert_eq!(handle.task().status, TaskStatus::Pending);
+            handle.with_poll_policy(fast_polls()).wait().await
+        })
+    }
+
+    fn delete_and_wait(&self, sim: &Simulator, id: &ImageId) -> Result<Task, Error> {
+        multi_thread_runtime().block_on(async {
+            let client =
+                AsyncClient::hyper_with(sim.endpoint(), config())?.with_retry_policy(policy(4));
+            client
+                .delete_image(id)
+                .await?
+                .with_poll_policy(fast_polls())
+                .wait()
+                .await
+        })
+    }
+}
+
+fn transports() -> [(&'static str, Box<dyn Lifecycle>); 2] {
+    [("ureq", Box::new(Blocking)), ("hyper", Box::new(Async))]
+}
+
+fn polls_of(sim: &Simulator) -> usize {
+    sim.requests()
+        .iter()
+        .filter(|r| r.path.contains("/tasks/"))
+        .count()
+}
+
+#[test]
+fn create_then_delete_in_both_task_shapes() {
+    for (name, transport) in transports() {
+        for shape in [TaskShape::TopLevel, TaskShape::Data] {
+            let sim = simulator_builder()
+                .task_polls(2)
+                .task_shape(shape)
+                .build()
+                .unwrap();
+            let task = transport.create_and_wait(&sim).unwrap();
+            assert_eq!(task.status, TaskStatus::Success, "{name}");
+            let image = sim.images().into_iter().find(|i| i.id == new_id());
+            let image = image.unwrap_or_else(|| panic!("{name}: the image was not created"));
+            assert_eq!(image.status, ImageStatus::Ready);
+            assert_eq!(image.description.as_deref(), Some("mine"));
+            // PENDING twice, then SUCCESS: three polls, no more.
+            assert_eq!(polls_of(&sim), 3, "{name}");
+
+            let task = transport.delete_and_wait(&sim, &new_id()).unwrap();
+            assert_eq!(task.status, TaskStatus::Success, "{name}");
+            assert!(sim.images().iter().all(|i| i.id != new_id()), "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_failed_task_is_a_typed_error_in_both_spellings() {
+    for (name, transport) in transports() {
+        for outcome in [TaskOutcome::Failure, TaskOutcome::Failed] {
+            let sim = simulator_builder()
+                .task_polls(1)
+                .task_outcome(outcome)
+                .build()
+                .unwrap();
+            let err = transport.create_and_wait(&sim).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::TaskFailed, "{name}: {err}");
+            assert_no_secret(&err);
+            assert!(sim.images().iter().all(|i| i.id != new_id()), "{name}");
+        }
+    }
+}
+
+#[test]
+fn transient_errors_while_polling_do_not_end_the_wait() {
+    for (name, transport) in transports() {
+        let sim = simulator_builder().task_polls(1).build().unwrap();
+        sim.inject(
+            Fault::next(2, FaultAction::status(StatusCode::SERVICE_UNAVAILABLE))
+                .on_path("/api/v1/tasks/"),
+        );
+        sim.inject(
+            Fault::next(1, FaultAction::status(StatusCode::INTERNAL_SERVER_ERROR))
+                .on_path("/api/v1/tasks/"),
+        );
+        let task = transport.create_and_wait(&sim).unwrap();
+        assert_eq!(task.status, TaskStatus::Success, "{name}");
+        // Three failed polls, PENDING once, then SUCCESS.
+        assert_eq!(polls_of(&sim), 5, "{name}");
+    }
+}
+
+#[test]
+fn creates_are_never_retried_and_say_they_may_have_reached_the_server() {
+    for (name, transport) in transports() {
+        let sim = simulator_builder().build().unwrap();
+        sim.inject(
+            Fault::next(1, FaultAction::status(StatusCode::SERVICE_UNAVAILABLE))
+                .on_path(support::IMAGES),
+        );
+        let err = transport.create_and_wait(&sim).unwrap_err();
+        assert!(err.is_server_error(), "{name}: {err}");
+        assert!(err.may_have_reached_server(), "{name}");
+        assert_eq!(sim.requests().len(), 1, "{name}: a create was repeated");
+    }
+}
+
+#[test]
+fn deleting_an_unknown_image_is_not_found() {
+    for (name, transport) in transports() {
+        let sim = simulator_builder().build().unwrap();
+        let err = transport.delete_and_wait(&sim, &new_id()).unwrap_err();
+        assert!(err.is_not_found(), "{name}: {err}");
+    }
+}
+
+#[test]
+fn a_vanished_task_ends_the_wait_with_not_found() {
+    for (name, transport) in transports() {
+        let sim = simulator_builder().task_polls(5).build().unwrap();
+        sim.inject(
+            Fault::always(FaultAction::Status {
+                status: StatusCode::NOT_FOUND,
+                retry_after: None,
+                body: Some(r#"{"errors":[{"code":404,"message":"task not found"}]}"#.into()),
+            })
+            .on_path("/api/v1/tasks/"),
+        );
+        let err = transport.create_and_wait(&sim).unwrap_err();
+        assert!(err.is_not_found(), "{name}: {err}");
+        assert_eq!(polls_of(&sim), 1, "{name}");
+    }
+}
