@@ -136,7 +136,8 @@ impl EndpointBuilder {
 
     /// Allows a plain `http://` base URL on a host that is not loopback.
     /// The API key then crosses the network unencrypted: only for networks
-    /// you trust.
+    /// you trust. The bundled transports check every request too, so set
+    /// `TransportConfig::allow_insecure_http` as well.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.allow_insecure_http = allow;
         self
@@ -207,7 +208,7 @@ fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, ConfigEr
         "http" => {
             return Err(ConfigError::new(
                 what,
-                "uses plain http to a host that is not loopback; the API key would travel unencrypted (allow it explicitly to proceed)",
+                "uses plain http to a host that is not loopback; the API key would travel unencrypted (allow it with allow_insecure_http on the endpoint and on the transport)",
             ));
         }
         _ => return Err(ConfigError::new(what, "must use https (or http)")),

@@ -204,6 +204,12 @@ impl Error {
         self
     }
 
+    /// Puts `context` before the message, keeping everything else.
+    pub(crate) fn with_context(mut self, context: &str) -> Self {
+        self.0.message = format!("{context}: {}", self.0.message);
+        self
+    }
+
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.0.attempts = attempts;
         self

@@ -190,19 +190,24 @@ impl<T> Exchange<T> {
                 self.request.method()
             ));
         }
+        if !target.username().is_empty() || target.password().is_some() {
+            return refuse("a redirect to a location with credentials was not followed".to_owned());
+        }
         if self.redirects >= MAX_REDIRECTS {
             return refuse(format!("more than {MAX_REDIRECTS} redirects"));
         }
         let Ok(uri) = target.as_str().parse::<Uri>() else {
             return refuse(format!("a redirect to an invalid location {location:?}"));
         };
+        let attempt = self.attempts;
         self.redirects += 1;
+        // A redirect is not a failed attempt: the next send is the same one.
         self.attempts = self.attempts.saturating_sub(1);
         *self.request.uri_mut() = uri;
         Step::SendAgain {
             wait: Duration::ZERO,
             reason: format!("redirected ({status}) to {}", target.path()),
-            attempt: self.attempts,
+            attempt,
         }
     }
 }

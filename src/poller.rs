@@ -159,7 +159,7 @@ impl TaskPoller {
 
     /// The instant the wait ends by timeout.
     pub fn deadline(&self) -> Instant {
-        self.started + self.policy.timeout
+        later(self.started, self.policy.timeout)
     }
 
     /// What to do at `now`.
@@ -202,24 +202,27 @@ impl TaskPoller {
             return;
         }
         match self.exchange.handle(result, now, wall, random) {
-            Step::SendAgain { wait, .. } => self.state = State::Idle { at: now + wait },
+            Step::SendAgain { wait, .. } => {
+                self.state = State::Idle {
+                    at: later(now, wait),
+                }
+            }
             Step::Done(Err(e)) if e.is_not_found() => {
-                let message = format!(
+                let context = format!(
                     "task {} was not found (it may have expired: tasks live about 30 minutes)",
                     self.last.id
                 );
-                self.state =
-                    State::Done(Some(Err(Error::new(ErrorKind::Api, message)
-                        .with_status(http::StatusCode::NOT_FOUND))));
+                self.state = State::Done(Some(Err(e.with_context(&context))));
             }
             Step::Done(Err(e)) => self.state = State::Done(Some(Err(e))),
             Step::Done(Ok(task)) if task.status.is_terminal() => self.finish(task),
             Step::Done(Ok(task)) => {
                 self.last = task;
                 self.state = State::Idle {
-                    at: now + self.interval,
+                    at: later(now, self.interval),
                 };
-                self.interval = self.interval.mul_f64(1.5).min(self.policy.max_interval);
+                let grown = self.interval.saturating_add(self.interval / 2);
+                self.interval = grown.min(self.policy.max_interval);
                 self.exchange = Exchange::new(
                     self.request.clone(),
                     decode_task,
@@ -254,16 +257,28 @@ impl TaskPoller {
     }
 
     fn timeout_error(&self, now: Instant) -> Error {
+        let elapsed = now.saturating_duration_since(self.started);
+        let limit = if self.requests >= self.policy.max_requests {
+            format!("within its limit of {} requests", self.policy.max_requests)
+        } else {
+            format!("within {:?}", self.policy.timeout)
+        };
         Error::new(
             ErrorKind::TaskTimeout,
             format!(
-                "task {} did not finish within {:?} (last status {} after {} requests, {:?} elapsed)",
-                self.last.id,
-                self.policy.timeout,
-                self.last.status,
-                self.requests,
-                now.saturating_duration_since(self.started)
+                "task {} did not finish {limit} (last status {} after {} requests, {elapsed:?} elapsed)",
+                self.last.id, self.last.status, self.requests,
             ),
         )
+        .redact(api_key_of(&self.request))
     }
+}
+
+/// `now + wait`, saturating far in the future instead of overflowing (a
+/// policy may say `Duration::MAX`).
+fn later(now: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
 }

@@ -48,7 +48,7 @@ pub(crate) fn decode_data<T: DeserializeOwned>(
     response: Response<Vec<u8>>,
 ) -> Result<(T, Option<ListMetadata>), Error> {
     let (parts, body) = response.into_parts();
-    check_success(parts.status, &parts.headers, &body)?;
+    let body = check_success(parts.status, &parts.headers, body)?;
     match parse::<Envelope<T>>(&body) {
         Ok(Envelope {
             data: Some(data),
@@ -64,11 +64,21 @@ pub(crate) fn decode_data<T: DeserializeOwned>(
     }
 }
 
-/// Decodes a 2xx body of any shape `T` (used by the task decoder).
-pub(crate) fn decode_json<T: DeserializeOwned>(response: Response<Vec<u8>>) -> Result<T, Error> {
+/// Decodes a 2xx body of any shape `T` (used by the task decoder), handing
+/// the body back for the caller's own checks. A body with an `errors` field
+/// is the API's error, as for every other answer.
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    response: Response<Vec<u8>>,
+) -> Result<(T, Vec<u8>), Error> {
     let (parts, body) = response.into_parts();
-    check_success(parts.status, &parts.headers, &body)?;
-    parse::<T>(&body).map_err(|_| body_error::<T>(parts.status, &parts.headers, body, ""))
+    let body = check_success(parts.status, &parts.headers, body)?;
+    if let Some(err) = api_error(parts.status, &parts.headers, &body) {
+        return Err(err.with_body(body));
+    }
+    match parse::<T>(&body) {
+        Ok(value) => Ok((value, body)),
+        Err(_) => Err(body_error::<T>(parts.status, &parts.headers, body, "")),
+    }
 }
 
 /// Parses a success body. One UTF-8 check of the whole body (fast on ASCII)
@@ -83,10 +93,10 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
 
 /// Refuses what cannot be a success body before any JSON is read: a status
 /// other than 2xx, 204 or 1xx where a body is expected, an encoding we did
-/// not ask for.
-fn check_success(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
+/// not ask for. Hands the body back when it may be decoded.
+fn check_success(status: StatusCode, headers: &HeaderMap, body: Vec<u8>) -> Result<Vec<u8>, Error> {
     if !status.is_success() {
-        return Err(status_error(status, headers, body.to_vec()));
+        return Err(status_error(status, headers, body));
     }
     if status == StatusCode::NO_CONTENT || status == StatusCode::RESET_CONTENT {
         return Err(Error::new(
@@ -103,10 +113,10 @@ fn check_success(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result
                 format!("the body is encoded as {encoding:?}, which was not asked for"),
             )
             .with_status(status)
-            .with_body(body.to_vec()));
+            .with_body(body));
         }
     }
-    Ok(())
+    Ok(body)
 }
 
 /// The error for a body that did not decode as `T`: the API's error document

@@ -4,7 +4,8 @@
 //! nothing here reads a clock or a random source, so the decision is exact
 //! and testable. Backoff is "full jitter" exponential
 //! (`random * min(cap, base * 2^(attempt-1))`); a server's `Retry-After`
-//! replaces it, capped at the same cap.
+//! replaces it, and when the server asks for longer than the cap the call
+//! stops rather than retry early (the error keeps `retry_after()`).
 
 use std::time::{Duration, SystemTime};
 
@@ -21,7 +22,8 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// The first backoff ceiling; doubles with each attempt.
     pub base_delay: Duration,
-    /// The longest single wait, `Retry-After` included.
+    /// The longest single wait. A `Retry-After` longer than this ends the
+    /// call instead (retrying earlier than the server allows is useless).
     pub max_delay: Duration,
     /// No retry starts if waiting for it would pass this much time since the
     /// first attempt.
@@ -140,9 +142,13 @@ impl RetryPolicy {
             Outcome::Transport(kind) if is_retryable_failure(kind) => None,
             _ => return RetryDecision::Stop,
         };
-        let wait = server_says
-            .unwrap_or_else(|| self.backoff(attempt.number, attempt.random))
-            .min(self.max_delay);
+        let wait = match server_says {
+            // Retrying before the server allows it only earns another
+            // refusal: give up, and let the caller read `retry_after()`.
+            Some(delay) if delay > self.max_delay => return RetryDecision::Stop,
+            Some(delay) => delay,
+            None => self.backoff(attempt.number, attempt.random),
+        };
         match attempt.elapsed.checked_add(wait) {
             Some(total) if total <= self.max_elapsed => RetryDecision::RetryAfter(wait),
             _ => RetryDecision::Stop,

@@ -1,6 +1,7 @@
 //! [`ImageStatus`]: the server-owned state of an image.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -9,9 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 ///
 /// The five documented values, plus [`ImageStatus::Other`] keeping any other
 /// string verbatim, so a status the server adds tomorrow never breaks a list.
-/// Parsing is case-insensitive; the API's upper-case spelling is what is
-/// written back.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Parsing and equality are case-insensitive (`Other("deprecated")` equals
+/// `Other("DEPRECATED")`); the spelling sent is what is written back.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ImageStatus {
     /// `READY`: the image can be deployed.
@@ -58,6 +59,26 @@ impl ImageStatus {
             .into_iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(s))
             .map(|(_, status)| status)
+    }
+}
+
+impl PartialEq for ImageStatus {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ImageStatus::Other(a), ImageStatus::Other(b)) => a.eq_ignore_ascii_case(b),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
+impl Eq for ImageStatus {}
+
+impl Hash for ImageStatus {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        if let ImageStatus::Other(s) = self {
+            crate::strings::hash_ignoring_case(s, state);
+        }
     }
 }
 

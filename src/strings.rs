@@ -66,3 +66,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
         deserializer.deserialize_str(TextVisitor)
     }
 }
+
+/// Hashes `s` as its ASCII upper-case form, to agree with
+/// `eq_ignore_ascii_case`.
+pub(crate) fn hash_ignoring_case<H: std::hash::Hasher>(s: &str, state: &mut H) {
+    for b in s.bytes() {
+        state.write_u8(b.to_ascii_uppercase());
+    }
+    state.write_u8(0xff);
+}

@@ -52,9 +52,10 @@ impl<'de> Deserialize<'de> for TaskId {
 }
 
 /// The state of a task. `FAILED` and `FAILURE` (both seen in public clients)
-/// are both [`TaskStatus::Failed`]; comparison is case-insensitive; any other
-/// value is kept and treated as still running.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// are both [`TaskStatus::Failed`], and equal whatever the spelling kept;
+/// comparison is case-insensitive; any other value is kept and treated as
+/// still running.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum TaskStatus {
     /// `PENDING`: still running.
@@ -77,9 +78,34 @@ impl TaskStatus {
         }
     }
 
+    /// Whether the task failed (`FAILED` or `FAILURE`).
+    pub fn is_failed(&self) -> bool {
+        matches!(self, TaskStatus::Failed(_))
+    }
+
     /// Whether the task has ended (success or failure).
     pub fn is_terminal(&self) -> bool {
         matches!(self, TaskStatus::Success | TaskStatus::Failed(_))
+    }
+}
+
+impl PartialEq for TaskStatus {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (TaskStatus::Other(a), TaskStatus::Other(b)) => a.eq_ignore_ascii_case(b),
+            (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        }
+    }
+}
+
+impl Eq for TaskStatus {}
+
+impl std::hash::Hash for TaskStatus {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        if let TaskStatus::Other(s) = self {
+            crate::strings::hash_ignoring_case(s, state);
+        }
     }
 }
 
@@ -205,8 +231,7 @@ impl WireTask {
 /// whichever shape the server uses.
 pub fn decode_task(response: Response<Vec<u8>>) -> Result<Task, Error> {
     let status = response.status();
-    let body = response.body().clone();
-    let wire: WireTask = decode_json(response)?;
+    let (wire, body): (WireTask, _) = decode_json(response)?;
     wire.into_task().map_err(|why| {
         Error::new(ErrorKind::Decode, format!("the task did not decode: {why}"))
             .with_status(status)

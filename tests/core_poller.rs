@@ -356,3 +356,76 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn huge_policies_do_not_overflow_the_clock() {
+    let policy = PollPolicy::default()
+        .with_timeout(Duration::MAX)
+        .with_initial_interval(Duration::MAX)
+        .with_max_interval(Duration::MAX)
+        .with_max_requests(2);
+    let start = Instant::now();
+    let mut poller = TaskPoller::new(&endpoint(), pending(), policy, start).unwrap();
+    assert!(matches!(poller.poll(start), PollAction::Send(_)));
+    poller.handle_response(top("PENDING"), start, SystemTime::now(), 0.5);
+    match poller.poll(start) {
+        PollAction::WaitUntil(at) => assert!(at > start + Duration::from_secs(86_400)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_request_limit_is_named_as_such() {
+    let policy = PollPolicy::default().with_max_requests(3);
+    let r = run(policy, vec![top("PENDING")]);
+    let err = r.result.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TaskTimeout);
+    assert!(err.to_string().contains("limit of 3 requests"), "{err}");
+    assert_eq!(r.sends.len(), 3);
+}
+
+#[test]
+fn a_vanished_task_keeps_the_servers_answer() {
+    let r = run(
+        PollPolicy::default(),
+        vec![json(404, "<html>proxy says no</html>")],
+    );
+    let err = r.result.unwrap_err();
+    assert!(err.is_not_found());
+    assert_eq!(err.kind(), ErrorKind::Http);
+    assert_eq!(err.body(), Some(&b"<html>proxy says no</html>"[..]));
+    assert!(err.to_string().contains("may have expired"), "{err}");
+}
+
+#[test]
+fn an_errors_document_on_a_2xx_task_is_the_apis_error() {
+    for body in [
+        r#"{"errors":[{"message":"quota"}],"taskId":"t1","taskStatus":"PENDING"}"#,
+        r#"{"errors":[{"message":"quota"}]}"#,
+    ] {
+        let err = decode_task(json(200, body).unwrap()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Api, "{body}");
+        assert_eq!(err.api_messages().collect::<Vec<_>>(), ["quota"]);
+    }
+}
+
+#[test]
+fn statuses_compare_as_the_api_means_them() {
+    use coxedge_images::ImageStatus;
+    assert_eq!(TaskStatus::from("FAILED"), TaskStatus::from("failure"));
+    assert!(TaskStatus::from("Failure").is_failed());
+    assert_eq!(TaskStatus::from("queued"), TaskStatus::from("QUEUED"));
+    assert_ne!(TaskStatus::from("QUEUED"), TaskStatus::Pending);
+    assert_eq!(
+        ImageStatus::from("deprecated"),
+        ImageStatus::from("DEPRECATED")
+    );
+    assert_eq!(ImageStatus::from("deprecated").as_str(), "deprecated");
+    let set: std::collections::HashSet<_> = [
+        ImageStatus::from("x"),
+        ImageStatus::from("X"),
+        ImageStatus::Ready,
+    ]
+    .into();
+    assert_eq!(set.len(), 2);
+}

@@ -90,7 +90,10 @@ fn retry_after_is_honoured_and_capped() {
         decide(429, &headers),
         RetryDecision::RetryAfter(Duration::from_secs(3))
     );
+    // Longer than the cap: retrying early would only be refused again.
     headers.insert("retry-after", "86400".parse().unwrap());
+    assert_eq!(decide(503, &headers), RetryDecision::Stop);
+    headers.insert("retry-after", "10".parse().unwrap());
     assert_eq!(
         decide(503, &headers),
         RetryDecision::RetryAfter(policy.max_delay)
@@ -304,4 +307,40 @@ fn transport_failures_keep_their_kind() {
     let err = fail(TransportErrorKind::Connect, "refused");
     assert!(err.is_connect());
     assert!(!err.may_have_reached_server());
+}
+
+#[test]
+fn redirects_count_no_attempt_and_refuse_credentials() {
+    let mut ex = Exchange::new(
+        get("https://h.example/api/v1/a"),
+        decode_image_list,
+        RetryPolicy::default(),
+    );
+    let start = Instant::now();
+    let _ = ex.next_request(start);
+    let redirect = Response::builder()
+        .status(302)
+        .header("location", "/api/v1/b")
+        .body(vec![])
+        .unwrap();
+    match ex.handle(Ok(redirect), start, SystemTime::now(), 0.5) {
+        Step::SendAgain { attempt, wait, .. } => {
+            assert_eq!(attempt, 1);
+            assert!(wait.is_zero());
+        }
+        Step::Done(r) => panic!("not followed: {r:?}"),
+    }
+    let _ = ex.next_request(start);
+    let with_credentials = Response::builder()
+        .status(302)
+        .header("location", "https://user:pw@h.example/api/v1/c")
+        .body(vec![])
+        .unwrap();
+    match ex.handle(Ok(with_credentials), start, SystemTime::now(), 0.5) {
+        Step::Done(Err(e)) => {
+            assert_eq!(e.kind(), ErrorKind::Redirect);
+            assert!(e.to_string().contains("credentials"), "{e}");
+        }
+        other => panic!("followed a redirect with credentials: {other:?}"),
+    }
 }

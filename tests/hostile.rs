@@ -1076,17 +1076,30 @@ static TABLE: &[Row] = &[
         ..ROW
     },
     Row {
-        name: "Retry-After: an HTTP date an hour ahead (capped)",
+        // Longer than max_delay: retrying early would only be refused
+        // again, so the call stops and the error keeps `retry_after()`.
+        name: "Retry-After: an HTTP date an hour ahead (stop, typed)",
         serve: Serve::Sim(ra_future_date),
-        requests: 2,
-        wait: Wait::Exactly(MAX_DELAY),
+        expect: Expect::Err(Want {
+            kind: ErrorKind::Api,
+            status: Some(503),
+            ..WANT
+        }),
+        requests: 1,
+        wait: Wait::Any,
         ..ROW
     },
     Row {
-        name: "Retry-After: huge (capped at max_delay)",
+        name: "Retry-After: huge (stop, typed, retry_after kept)",
         serve: Serve::Sim(ra_huge),
-        requests: 2,
-        wait: Wait::Exactly(MAX_DELAY),
+        expect: Expect::Err(Want {
+            kind: ErrorKind::Api,
+            status: Some(503),
+            retry_after: Some(RetryAfter::Delay(Duration::from_secs(u64::MAX))),
+            ..WANT
+        }),
+        requests: 1,
+        wait: Wait::Any,
         ..ROW
     },
     Row {

@@ -8,9 +8,11 @@ use std::time::Duration;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct TransportConfig {
-    /// Time allowed to establish a connection (TCP and TLS). Default 10 s.
+    /// Time allowed to establish the TCP connection. Default 10 s. The TLS
+    /// handshake is bounded by [`timeout`](Self::timeout).
     pub connect_timeout: Duration,
     /// Time allowed for the whole request, body included. Default 30 s.
+    /// Values above a day are treated as a day.
     pub timeout: Duration,
     /// Largest response body accepted; more fails with
     /// [`TransportErrorKind::BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge)
@@ -102,6 +104,17 @@ impl TransportConfig {
         self.allow_insecure_http = allow;
         self
     }
+}
+
+/// The longest timeout the transports pass on (a day): longer ones make
+/// the HTTP libraries' deadline arithmetic overflow.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
+/// `timeout` with an upper bound, so that no configured value can panic.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+pub(crate) fn bounded(timeout: Duration) -> Duration {
+    timeout.min(MAX_TIMEOUT)
 }
 
 /// Told to the facade's observer before each wait: one line's worth.

@@ -49,6 +49,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
 
+use super::config::bounded;
 use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
@@ -95,7 +96,7 @@ impl HyperTransport {
         let mut http = HttpConnector::new();
         // `https://` URIs reach the TLS wrapper through this connector.
         http.enforce_http(false);
-        http.set_connect_timeout(Some(config.connect_timeout));
+        http.set_connect_timeout(Some(bounded(config.connect_timeout)));
         let connector = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
@@ -164,7 +165,7 @@ impl AsyncTransport for HyperTransport {
         let _turn = self.in_flight.acquire().await.map_err(|_| {
             TransportError::new(TransportErrorKind::Other, "the transport was shut down")
         })?;
-        let timeout = self.config.timeout;
+        let timeout = bounded(self.config.timeout);
         let result = match tokio::time::timeout(timeout, self.exchange(request)).await {
             Ok(result) => result,
             Err(_) => Err(TransportError::new(

@@ -42,6 +42,7 @@ use ::ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolv
 use ::ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use http::{Request, Response};
 
+use super::config::bounded;
 use super::{Client, Transport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
@@ -82,8 +83,12 @@ impl UreqTransport {
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .timeout_global(Some(config.timeout))
-            .timeout_connect(Some(config.connect_timeout))
+            // No proxy from ALL_PROXY/HTTPS_PROXY/HTTP_PROXY: ureq would send
+            // plain-http requests (the key header included) to the proxy,
+            // past the loopback check, and the hyper transport uses none.
+            .proxy(None)
+            .timeout_global(Some(bounded(config.timeout)))
+            .timeout_connect(Some(bounded(config.connect_timeout)))
             .tls_config(tls)
             .build();
         let agent = ::ureq::Agent::with_parts(
