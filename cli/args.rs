@@ -18,8 +18,9 @@ pub const API_KEY_ENV: &str = "COXEDGE_API_KEY";
 /// Lists, inspects, resolves, creates and deletes Cox Edge images.
 ///
 /// The API key is read from COXEDGE_API_KEY or from the file given with
-/// --api-key-file. With neither a key nor a base URL, the command runs against
-/// a built-in simulator of the API, so every command can be tried offline.
+/// --api-key-file. With none of a key, a base URL, a service, an environment
+/// or an org id, the command runs against a built-in simulator of the API, so
+/// every command can be tried offline.
 #[derive(Debug, Parser)]
 #[command(
     name = "coxedge-images",
@@ -218,7 +219,12 @@ pub struct WaitArgs {
     pub wait_timeout: Option<Duration>,
 }
 
-/// A positive, finite number of seconds (fractions allowed).
+/// The longest `--timeout` or `--wait-timeout` accepted: 24 hours.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// A positive number of seconds (fractions allowed), at most
+/// [`MAX_SECONDS`]: a larger one is surely a mistake, and would overflow
+/// deadline arithmetic in the HTTP clients and the poller.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text
         .trim()
@@ -228,7 +234,10 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
     if seconds.is_nan() || seconds <= 0.0 {
         return Err("must be more than 0 seconds".to_owned());
     }
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} seconds is too long"))
+    if seconds > MAX_SECONDS {
+        return Err(format!("must be at most {MAX_SECONDS} seconds (24 hours)"));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is not a number of seconds"))
 }
 
 #[cfg(test)]
@@ -245,8 +254,17 @@ mod tests {
     fn seconds_are_positive_and_finite() {
         assert_eq!(parse_seconds("2.5"), Ok(Duration::from_millis(2500)));
         assert_eq!(parse_seconds("10"), Ok(Duration::from_secs(10)));
-        for bad in ["0", "-1", "NaN", "inf", "1e300", "soon", ""] {
+        for bad in ["0", "-1", "-0", "NaN", "inf", "-inf", "1e300", "soon", ""] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn seconds_are_at_most_a_day() {
+        assert_eq!(parse_seconds("86400"), Ok(Duration::from_secs(86_400)));
+        for long in ["86400.5", "100000", "1e19", "18446744073709551616"] {
+            let message = parse_seconds(long).unwrap_err();
+            assert!(message.contains("86400"), "{long}: {message}");
         }
     }
 

@@ -14,6 +14,7 @@ use coxedge_images::{
 
 use crate::args::TransportKind;
 use crate::error::CliError;
+use crate::output;
 
 /// Called with a task and the time waited after every answered poll.
 pub type Progress<'a> = &'a mut (dyn FnMut(&Task, Duration) + Send);
@@ -67,14 +68,15 @@ pub fn connect(
     })
 }
 
-/// One stderr line per retry: what failed and how long the wait is.
+/// One stderr line per retry: what failed and how long the wait is. The
+/// reason may carry server text, so the line is cleaned.
 fn report_retry(notice: &RetryNotice) {
-    eprintln!(
+    output::eprint_line(&format!(
         "coxedge-images: attempt {} failed ({}); retrying in {:.1} s",
         notice.attempt,
         notice.reason,
         notice.wait.as_secs_f64()
-    );
+    ));
 }
 
 impl Backend for UreqClient {

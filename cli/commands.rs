@@ -133,13 +133,13 @@ fn follow(
     if !wait.wait {
         return print_task(&started, json);
     }
-    eprintln!("{}", output::progress_line(&started, Duration::ZERO));
+    output::eprint_line(&output::progress_line(&started, Duration::ZERO));
     let mut shown = started.status.clone();
     let mut last = started.clone();
     let policy = PollPolicy::default().with_timeout(wait.wait_timeout.unwrap_or(DEFAULT_WAIT));
     let result = backend.wait_task(started, policy, &mut |task, elapsed| {
         if task.status != shown {
-            eprintln!("{}", output::progress_line(task, elapsed));
+            output::eprint_line(&output::progress_line(task, elapsed));
             shown = task.status.clone();
         }
         last = task.clone();

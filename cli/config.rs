@@ -5,16 +5,18 @@
 //! sources, so every rule is unit-tested without touching the process
 //! environment or starting anything:
 //!
-//! - no API key and no base URL: the built-in simulator, with service and
-//!   environment defaulting to the simulator's;
-//! - a base URL without a key: a usage error naming both key sources;
+//! - none of an API key, a base URL, a service, an environment or an org id:
+//!   the built-in simulator, addressed with its own service and environment;
+//! - any of those but no key: a usage error naming both key sources (so a
+//!   script that forgot its key is never answered with simulated data);
 //! - a key: service and environment are required (each error names its flag
 //!   and environment variable); the base URL defaults to the real API's.
 
 use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read};
 use std::path::Path;
 
-use coxedge_images::simulator;
 use coxedge_images::{ApiKey, Endpoint};
 
 use crate::args::{API_KEY_ENV, GlobalArgs};
@@ -41,15 +43,9 @@ pub struct RawKey {
 /// What to talk to.
 #[derive(Debug)]
 pub enum Target {
-    /// Start the built-in simulator in this process and talk to it.
-    Simulator {
-        /// The service code to address (the simulator answers any).
-        service: String,
-        /// The environment to address (the simulator answers any).
-        environment: String,
-        /// The `org_id`, if given.
-        org_id: Option<String>,
-    },
+    /// Start the built-in simulator in this process and talk to it, with
+    /// its own service, environment and key.
+    Simulator,
     /// A real (or external) API: the endpoint is complete.
     Api(Box<Endpoint>),
 }
@@ -65,12 +61,7 @@ pub fn read_api_key(
     env_key: Option<OsString>,
 ) -> Result<Option<RawKey>, CliError> {
     if let Some(path) = file {
-        let bytes = std::fs::read(path).map_err(|e| {
-            CliError::usage(format!(
-                "cannot read the API key file {}: {e}",
-                path.display()
-            ))
-        })?;
+        let bytes = read_key_file(path)?;
         let text = String::from_utf8(bytes).map_err(|_| {
             CliError::usage(format!(
                 "the API key file {} is not UTF-8 text",
@@ -94,6 +85,46 @@ pub fn read_api_key(
     }
 }
 
+/// The longest API key file accepted, in bytes.
+pub const MAX_KEY_FILE_LEN: u64 = 4096;
+
+/// The bytes of the key file at `path`: only a regular file (checked before
+/// opening, so a FIFO cannot block the command, and again once open), and
+/// at most [`MAX_KEY_FILE_LEN`] bytes (only one more is ever read, so
+/// `/dev/zero` or a huge file cannot exhaust memory).
+fn read_key_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    let cannot = |e: io::Error| {
+        CliError::usage(format!(
+            "cannot read the API key file {}: {e}",
+            path.display()
+        ))
+    };
+    let not_regular = || {
+        CliError::usage(format!(
+            "the API key file {} is not a regular file",
+            path.display()
+        ))
+    };
+    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = File::open(path).map_err(cannot)?;
+    if !file.metadata().map_err(cannot)?.is_file() {
+        return Err(not_regular());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+        return Err(CliError::usage(format!(
+            "the API key file {} is too long (more than {MAX_KEY_FILE_LEN} bytes)",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
 fn trim_one_newline(mut text: String) -> String {
     if text.ends_with("\r\n") {
         text.truncate(text.len() - 2);
@@ -113,17 +144,28 @@ pub fn resolve(args: &GlobalArgs, key: Option<RawKey>) -> Result<Target, CliErro
     let org_id = given(&args.org_id);
 
     let Some(key) = key else {
-        if base_url.is_some() {
-            return Err(CliError::usage(format!(
-                "--base-url (or COXEDGE_BASE_URL) is given but no API key: \
-                 set {API_KEY_ENV} or pass --api-key-file PATH"
-            )));
+        let given: Vec<&str> = [
+            (base_url.is_some(), "--base-url (or COXEDGE_BASE_URL)"),
+            (service.is_some(), "--service (or COXEDGE_SERVICE)"),
+            (
+                environment.is_some(),
+                "--environment (or COXEDGE_ENVIRONMENT)",
+            ),
+            (org_id.is_some(), "--org-id (or COXEDGE_ORG_ID)"),
+        ]
+        .into_iter()
+        .filter_map(|(is_given, name)| is_given.then_some(name))
+        .collect();
+        if given.is_empty() {
+            return Ok(Target::Simulator);
         }
-        return Ok(Target::Simulator {
-            service: service.unwrap_or_else(|| simulator::SERVICE.to_owned()),
-            environment: environment.unwrap_or_else(|| simulator::ENVIRONMENT.to_owned()),
-            org_id,
-        });
+        return Err(CliError::usage(format!(
+            "{} {} given but no API key: set {API_KEY_ENV} or pass --api-key-file PATH \
+             (the built-in simulator is used only when none of the API key, base URL, \
+             service, environment and org id is given)",
+            given.join(", "),
+            if given.len() == 1 { "is" } else { "are" },
+        )));
     };
 
     let key_origin = match key.source {
@@ -187,50 +229,39 @@ mod tests {
     }
 
     #[test]
-    fn nothing_given_means_the_simulator_with_its_defaults() {
-        match resolve(&args(), None).unwrap() {
-            Target::Simulator {
-                service,
-                environment,
-                org_id,
-            } => {
-                assert_eq!(service, "cox");
-                assert_eq!(environment, "test-area");
-                assert_eq!(org_id, None);
-            }
-            other => panic!("{other:?}"),
-        }
+    fn nothing_given_means_the_simulator() {
+        assert!(matches!(resolve(&args(), None).unwrap(), Target::Simulator));
     }
 
     #[test]
-    fn the_simulator_takes_the_given_service_environment_and_org() {
+    fn anything_given_without_a_key_is_a_usage_error_not_the_simulator() {
+        type Set = fn(&mut GlobalArgs);
+        let cases: [(Set, &str); 4] = [
+            (
+                |a| a.base_url = Some("https://example.com/api/v1".into()),
+                "--base-url",
+            ),
+            (|a| a.service = Some("edge-services".into()), "--service"),
+            (|a| a.environment = Some("prod".into()), "--environment"),
+            (|a| a.org_id = Some("org-1".into()), "--org-id"),
+        ];
+        for (set, flag) in cases {
+            let mut a = args();
+            set(&mut a);
+            let message = usage_message(resolve(&a, None));
+            assert!(message.contains(flag), "{message}");
+            assert!(message.contains("COXEDGE_API_KEY"), "{message}");
+            assert!(message.contains("--api-key-file"), "{message}");
+        }
         let mut a = args();
         a.service = Some("edge-services".into());
         a.environment = Some("prod".into());
-        a.org_id = Some("org-1".into());
-        match resolve(&a, None).unwrap() {
-            Target::Simulator {
-                service,
-                environment,
-                org_id,
-            } => {
-                assert_eq!(
-                    (service.as_str(), environment.as_str()),
-                    ("edge-services", "prod")
-                );
-                assert_eq!(org_id.as_deref(), Some("org-1"));
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_base_url_without_a_key_is_a_usage_error() {
-        let mut a = args();
-        a.base_url = Some("https://example.com/api/v1".into());
         let message = usage_message(resolve(&a, None));
-        assert!(message.contains("COXEDGE_API_KEY"), "{message}");
-        assert!(message.contains("--api-key-file"), "{message}");
+        assert!(
+            message.contains("--service (or COXEDGE_SERVICE), --environment"),
+            "{message}"
+        );
+        assert!(message.contains(" are given"), "{message}");
     }
 
     #[test]
@@ -276,10 +307,9 @@ mod tests {
         let mut a = args();
         a.base_url = Some(String::new());
         a.service = Some(String::new());
-        assert!(matches!(
-            resolve(&a, None).unwrap(),
-            Target::Simulator { ref service, .. } if service == "cox"
-        ));
+        a.environment = Some(String::new());
+        a.org_id = Some(String::new());
+        assert!(matches!(resolve(&a, None).unwrap(), Target::Simulator));
     }
 
     #[test]
@@ -324,5 +354,41 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         assert!(err.message().contains("absent"), "{}", err.message());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_key_file_is_a_small_regular_file() {
+        let dir = std::env::temp_dir().join(format!("coxedge-cli-unit-len-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("key");
+        let limit = usize::try_from(MAX_KEY_FILE_LEN).unwrap();
+        std::fs::write(&path, "k".repeat(limit)).unwrap();
+        let key = read_api_key(Some(&path), None).unwrap().unwrap();
+        assert_eq!(key.text.len(), limit);
+
+        std::fs::write(&path, "k".repeat(limit + 1)).unwrap();
+        let err = read_api_key(Some(&path), None).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message().contains("too long"), "{}", err.message());
+
+        let err = read_api_key(Some(&dir), None).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.message().contains("not a regular file"),
+            "{}",
+            err.message()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        #[cfg(unix)]
+        {
+            let err = read_api_key(Some(Path::new("/dev/zero")), None).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(
+                err.message().contains("not a regular file"),
+                "{}",
+                err.message()
+            );
+        }
     }
 }

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::process::ExitCode;
 
+use crate::output;
+
 /// Exit status when the API, the network or a task failed.
 pub const EXIT_FAILED: u8 = 1;
 
@@ -44,11 +46,20 @@ impl CliError {
     }
 
     /// Prints `coxedge-images: error: …` on stderr, with `secret` (the API
-    /// key, when there is one) replaced should a server have echoed it, and
+    /// key, when there is one) replaced should a server have echoed it and
+    /// control characters replaced (the message may carry server text), and
     /// returns the exit status.
     pub fn report(&self, secret: Option<&str>) -> ExitCode {
-        eprintln!("coxedge-images: error: {}", redact(&self.message, secret));
+        output::eprint_line(&self.line(secret));
         ExitCode::from(self.exit_code())
+    }
+
+    /// The line [`report`](Self::report) prints, without its newline.
+    fn line(&self, secret: Option<&str>) -> String {
+        output::clean(&format!(
+            "coxedge-images: error: {}",
+            redact(&self.message, secret)
+        ))
     }
 }
 
@@ -92,5 +103,16 @@ mod tests {
         );
         assert_eq!(redact("text", Some("")), "text");
         assert_eq!(redact("text", None), "text");
+    }
+
+    #[test]
+    fn reports_are_redacted_and_cleaned() {
+        let error = CliError::failed("HTTP 400: key-1 \x1b]0;title\x07\x1b[31mred\nnext");
+        let line = error.line(Some("key-1"));
+        assert_eq!(
+            line,
+            "coxedge-images: error: HTTP 400: <redacted> ?]0;title??[31mred?next"
+        );
+        assert!(!line.chars().any(char::is_control), "{line:?}");
     }
 }

@@ -126,6 +126,14 @@ fn short_time(image: &Image) -> String {
         .unwrap_or_else(|_| image.created_at.to_string())
 }
 
+/// Writes `line` and a newline on stderr, with every control character
+/// replaced as [`clean`] does: error messages, retry reasons and task
+/// statuses on stderr carry server text, which must not drive the terminal
+/// either. Every stderr line of the command goes through here.
+pub fn eprint_line(line: &str) {
+    eprintln!("{}", clean(line));
+}
+
 /// `text` with every control character (newlines and escapes included)
 /// shown as `?`, so server data cannot drive the terminal.
 pub fn clean(text: &str) -> String {
@@ -170,6 +178,14 @@ mod tests {
         assert!(lines[1].contains("2020-11-10 19:34:11Z"), "{}", lines[1]);
         assert!(lines[2].ends_with("evil?[2Jtext?next"), "{}", lines[2]);
         assert!(lines[3].ends_with(" -"), "{}", lines[3]);
+    }
+
+    #[test]
+    fn stderr_text_is_cleaned_of_escapes_and_newlines() {
+        assert_eq!(
+            clean("bad \x1b[31mred\x1b[0m\r\nfake line\x07\u{9b}2J"),
+            "bad ?[31mred?[0m??fake line??2J"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::backend;
 use crate::commands;
 use crate::config::{self, RawKey, Target};
 use crate::error::CliError;
+use crate::output;
 
 /// Runs `cli` with `env_key` as the value of `COXEDGE_API_KEY`, and returns
 /// the exit status: 0 on success, 1 when the API, the network or a task
@@ -48,42 +49,19 @@ fn execute(cli: &Cli, key: Option<RawKey>) -> Result<(), CliError> {
 fn connect_target(target: Target) -> Result<(Endpoint, Option<Simulator>), CliError> {
     match target {
         Target::Api(endpoint) => Ok((*endpoint, None)),
-        Target::Simulator {
-            service,
-            environment,
-            org_id,
-        } => {
+        Target::Simulator => {
             let simulator = Simulator::builder().build().map_err(|e| {
                 CliError::failed(format!("cannot start the built-in simulator: {e}"))
             })?;
-            eprintln!(
-                "coxedge-images: no API key or base URL given: using the built-in simulator at {} \
-                 (set COXEDGE_API_KEY, --service and --environment to use the real API)",
+            output::eprint_line(&format!(
+                "coxedge-images: no API key, base URL, service, environment or org id given: \
+                 using the built-in simulator at {} (set COXEDGE_API_KEY, --service and --environment to \
+                 use the real API)",
                 simulator.base_url()
-            );
-            let endpoint = simulator_endpoint(&simulator, service, environment, org_id)?;
-            Ok((endpoint, Some(simulator)))
+            ));
+            Ok((simulator.endpoint(), Some(simulator)))
         }
     }
-}
-
-/// The simulator's endpoint, addressed to the service and environment chosen.
-fn simulator_endpoint(
-    simulator: &Simulator,
-    service: String,
-    environment: String,
-    org_id: Option<String>,
-) -> Result<Endpoint, CliError> {
-    let mut builder = simulator
-        .endpoint_builder()
-        .service(service)
-        .environment(environment);
-    if let Some(org_id) = org_id {
-        builder = builder.org_id(org_id);
-    }
-    builder
-        .build()
-        .map_err(|e| CliError::usage(format!("invalid configuration: {e}")))
 }
 
 /// The transport settings: `--timeout` bounds each request, and the

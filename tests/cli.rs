@@ -707,3 +707,113 @@ fn api_errors_on_create_name_the_status() {
     assert!(out.stderr.contains("400"), "{out:#?}");
     assert!(out.stderr.contains("instance i-1 is running"), "{out:#?}");
 }
+
+// --- Hardening -----------------------------------------------------------------
+
+#[test]
+fn server_text_on_stderr_cannot_drive_the_terminal() {
+    let simulator = Simulator::start();
+    for transport in TRANSPORTS {
+        simulator.inject(
+            Fault::once(FaultAction::Status {
+                status: StatusCode::BAD_REQUEST,
+                retry_after: None,
+                body: Some(
+                    r#"{"errors": [{"code": 1, "message": "evil \u001b[31mred\u001b]0;title\u0007\ntext"}]}"#
+                        .into(),
+                ),
+            })
+            .on(Method::GET, "/api/v1/"),
+        );
+        let out = external(&simulator, transport, &["list"]);
+        out.assert_code(1);
+        assert!(!out.stderr.contains('\u{1b}'), "{out:#?}");
+        assert!(!out.stderr.contains('\u{7}'), "{out:#?}");
+        assert!(
+            out.stderr.contains("evil ?[31mred?]0;title??text"),
+            "{out:#?}"
+        );
+        assert!(out.stderr.contains("400"), "{out:#?}");
+        assert_eq!(out.stderr_lines().len(), 1, "{out:#?}");
+    }
+}
+
+#[test]
+fn service_environment_or_org_id_without_a_key_is_a_usage_error() {
+    for args in [
+        &["--service", "edge-services", "list"][..],
+        &["--environment", "prod", "list"],
+        &["--org-id", "org-1", "list"],
+    ] {
+        let out = run(cli(), args);
+        out.assert_code(2);
+        assert!(out.stdout.is_empty(), "{out:#?}");
+        assert!(out.stderr.contains("COXEDGE_API_KEY"), "{out:#?}");
+        assert!(out.stderr.contains("--api-key-file"), "{out:#?}");
+        assert!(!out.stderr.contains("simulator at"), "{out:#?}");
+    }
+    for var in ["COXEDGE_SERVICE", "COXEDGE_ENVIRONMENT", "COXEDGE_ORG_ID"] {
+        let mut command = cli();
+        command.env(var, "set-by-a-script");
+        let out = run(command, &["--json", "list"]);
+        out.assert_code(2);
+        assert!(out.stdout.is_empty(), "{out:#?}");
+        assert!(out.stderr.contains(var), "{out:#?}");
+        assert!(out.stderr.contains("COXEDGE_API_KEY"), "{out:#?}");
+    }
+    // With none of them (empty values count as not given): the simulator.
+    let mut command = cli();
+    command.env("COXEDGE_SERVICE", "");
+    let out = run(command, &["--json", "list"]);
+    assert_eq!(ids(&out.assert_code(0).json()).len(), 2, "{out:#?}");
+    assert!(out.stderr.contains("simulator"), "{out:#?}");
+}
+
+#[test]
+fn the_key_file_must_be_a_small_regular_file() {
+    let dir = std::env::temp_dir().join(format!("coxedge-cli-keylen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let long = dir.join("long-key");
+    std::fs::write(&long, "k".repeat(10 * 1024)).unwrap();
+    let mut paths = vec![
+        (long.to_str().unwrap().to_owned(), "too long"),
+        (dir.to_str().unwrap().to_owned(), "not a regular file"),
+    ];
+    if cfg!(unix) {
+        paths.push(("/dev/zero".to_owned(), "not a regular file"));
+    }
+    for (path, why) in &paths {
+        let mut command = cli();
+        command
+            .env("COXEDGE_SERVICE", "cox")
+            .env("COXEDGE_ENVIRONMENT", "test-area");
+        let out = run(command, &["--api-key-file", path, "list"]);
+        out.assert_code(2);
+        assert!(out.stdout.is_empty(), "{out:#?}");
+        assert!(out.stderr.contains(why), "{out:#?}");
+        assert!(!out.stderr.contains("kkkk"), "{out:#?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn timeouts_are_at_most_a_day() {
+    for args in [
+        &["--timeout", "1e19", "list"][..],
+        &["--timeout", "86401", "list"],
+        &["delete", &ubuntu_id(), "--wait", "--wait-timeout", "100000"],
+        &["delete", &ubuntu_id(), "--wait", "--wait-timeout", "1e19"],
+    ] {
+        let out = run(cli(), args);
+        out.assert_code(2);
+        assert!(out.stdout.is_empty(), "{out:#?}");
+        assert!(out.stderr.contains("86400"), "{out:#?}");
+    }
+    for bad in ["NaN", "inf", "-1", "0"] {
+        run(cli(), &["--timeout", bad, "list"]).assert_code(2);
+        run(cli(), &["task", "t-1", "--wait", "--wait-timeout", bad]).assert_code(2);
+    }
+    // A day itself is accepted.
+    let out = run(cli(), &["--timeout", "86400", "--json", "list"]);
+    assert_eq!(ids(&out.assert_code(0).json()).len(), 2, "{out:#?}");
+}
