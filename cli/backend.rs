@@ -21,7 +21,7 @@ pub type Progress<'a> = &'a mut (dyn FnMut(&Task, Duration) + Send);
 
 /// The calls the commands make, blocking.
 pub trait Backend {
-    /// Lists the images the server returns for `options`.
+    /// Lists every image (following the server's pages).
     fn list_images(&self, options: &ListOptions) -> Result<ImageList, Error>;
     /// Fetches one image.
     fn get_image(&self, id: &ImageId) -> Result<Image, Error>;
@@ -81,7 +81,7 @@ fn report_retry(notice: &RetryNotice) {
 
 impl Backend for UreqClient {
     fn list_images(&self, options: &ListOptions) -> Result<ImageList, Error> {
-        Client::list_images(self, options)
+        Client::list_all_images(self, options)
     }
 
     fn get_image(&self, id: &ImageId) -> Result<Image, Error> {
@@ -124,7 +124,7 @@ struct Hyper {
 
 impl Backend for Hyper {
     fn list_images(&self, options: &ListOptions) -> Result<ImageList, Error> {
-        self.runtime.block_on(self.client.list_images(options))
+        self.runtime.block_on(self.client.list_all_images(options))
     }
 
     fn get_image(&self, id: &ImageId) -> Result<Image, Error> {

@@ -7,11 +7,16 @@ use serde::{Deserialize, Serialize, Serializer};
 use time::OffsetDateTime;
 
 use crate::id::ImageId;
+use crate::list_options::ListOptions;
 use crate::status::ImageStatus;
 use crate::strings::Text;
 
 /// The slug of Cox's own (system) images, as the specification shows them.
 pub const SYSTEM_SLUG: &str = "cox-edge";
+
+/// The most pages [`ImageList::next_page`] leads to: a bound on what a
+/// server that claims an absurd `recordCount` can make a client fetch.
+pub const MAX_PAGES: u64 = 10_000;
 
 /// One image of an environment.
 ///
@@ -221,6 +226,38 @@ impl ImageList {
     /// Makes a list from its parts.
     pub fn new(images: Vec<Image>, metadata: ListMetadata) -> Self {
         ImageList { images, metadata }
+    }
+
+    /// The options for the page after this one, when the server says there
+    /// are more images than `fetched` so far (this page included), or
+    /// `None` when the list is complete. `asked` are the options this page
+    /// was asked with. A server that pages without saying its page size is
+    /// taken to use this page's length. An empty page, or page
+    /// [`MAX_PAGES`], ends the list, so following pages always stops.
+    pub fn next_page(&self, asked: &ListOptions, fetched: usize) -> Option<ListOptions> {
+        let total = self.metadata.record_count?;
+        if self.images.is_empty() || fetched as u64 >= total {
+            return None;
+        }
+        let size = asked
+            .page_size
+            .map(u64::from)
+            .or(self.metadata.page_size)
+            .unwrap_or(self.images.len() as u64);
+        let current = self
+            .metadata
+            .page_current
+            .or(asked.page_number.map(u64::from))
+            .unwrap_or(1);
+        if current >= MAX_PAGES {
+            return None;
+        }
+        let next = ListOptions {
+            page_number: Some(u32::try_from(current + 1).ok()?),
+            page_size: Some(u32::try_from(size).ok()?),
+            ..asked.clone()
+        };
+        Some(next)
     }
 }
 

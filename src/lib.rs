@@ -80,7 +80,7 @@ pub use error::{ApiErrorCode, ApiErrorEntry, Error, ErrorKind, RetryAfter};
 pub use exchange::{Decode, Exchange, MAX_REDIRECTS, Step};
 pub use filter::{ImageFilter, resolve};
 pub use id::{IdKind, ImageId, ParseIdError};
-pub use image::{Image, ImageList, ListMetadata, SYSTEM_SLUG};
+pub use image::{Image, ImageList, ListMetadata, MAX_PAGES, SYSTEM_SLUG};
 pub use list_options::{ImageType, ListOptions};
 pub use poller::{PollAction, PollPolicy, TaskPoller};
 pub use reference::ImageReference;

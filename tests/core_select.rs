@@ -143,3 +143,49 @@ fn resolve_ignores_newer_images_that_are_not_ready() {
     let r: ImageReference = "cox-edge/debian".parse().unwrap();
     assert!(resolve(&images, &r).is_none());
 }
+
+mod paging {
+    use coxedge_images::time::OffsetDateTime;
+    use coxedge_images::{Image, ImageId, ImageList, ImageStatus, ListMetadata, ListOptions};
+
+    fn page(n: usize, total: Option<u64>, size: Option<u64>, current: Option<u64>) -> ImageList {
+        let images = (0..n)
+            .map(|i| {
+                let id = ImageId::new("s", "f", &format!("v{i}")).unwrap();
+                Image::new(id, "x", OffsetDateTime::UNIX_EPOCH, ImageStatus::Ready)
+            })
+            .collect();
+        let mut metadata = ListMetadata::default();
+        metadata.record_count = total;
+        metadata.page_size = size;
+        metadata.page_current = current;
+        ImageList::new(images, metadata)
+    }
+
+    #[test]
+    fn next_page_follows_the_metadata_and_always_ends() {
+        let asked = ListOptions::new();
+        // Complete, or no count: no next page.
+        assert_eq!(page(2, Some(2), None, None).next_page(&asked, 2), None);
+        assert_eq!(page(2, None, None, None).next_page(&asked, 2), None);
+        // An empty page ends the list whatever the count says.
+        assert_eq!(page(0, Some(99), None, None).next_page(&asked, 0), None);
+        // Paged without saying so: this page's length is the page size.
+        assert_eq!(
+            page(20, Some(45), None, None).next_page(&asked, 20),
+            Some(ListOptions::new().page(2, 20))
+        );
+        // Paged as asked, keeping the other options.
+        let asked = ListOptions::new().system_only().page(2, 10);
+        assert_eq!(
+            page(10, Some(45), Some(10), Some(2)).next_page(&asked, 20),
+            Some(ListOptions::new().system_only().page(3, 10))
+        );
+        // A server claiming an absurd count is followed only so far.
+        let last = coxedge_images::MAX_PAGES;
+        assert_eq!(
+            page(1, Some(u64::MAX), Some(1), Some(last)).next_page(&asked, 5),
+            None
+        );
+    }
+}

@@ -195,3 +195,39 @@ fn a_vanished_task_ends_the_wait_with_not_found() {
         assert_eq!(polls_of(&sim), 1, "{name}");
     }
 }
+
+#[test]
+fn list_all_images_follows_pages_on_both_transports() {
+    use coxedge_images::ListOptions;
+    let sim = simulator_builder().build().unwrap();
+    for i in 0..5 {
+        let id = ImageId::new(CUSTOM_STACK_ID, "paged", &format!("v{i}")).unwrap();
+        let created = coxedge_images::time::OffsetDateTime::UNIX_EPOCH;
+        sim.add_image(coxedge_images::Image::new(
+            id,
+            "custom",
+            created,
+            ImageStatus::Ready,
+        ));
+    }
+    let asked = ListOptions::new().page(1, 2);
+    let client = Client::ureq_with(sim.endpoint(), config()).unwrap();
+    let blocking = client.list_all_images(&asked).unwrap();
+    let listed = multi_thread_runtime().block_on(async {
+        let client = AsyncClient::hyper_with(sim.endpoint(), config()).unwrap();
+        client.list_all_images(&asked).await
+    });
+    for list in [blocking, listed.unwrap()] {
+        assert_eq!(list.images.len(), 7);
+        let mut ids: Vec<_> = list.images.iter().map(|i| i.id.to_string()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 7);
+    }
+    // 7 images in pages of 2: 4 requests per transport.
+    let pages = sim
+        .requests()
+        .iter()
+        .filter(|r| r.query_value("page_number").is_some())
+        .count();
+    assert_eq!(pages, 8);
+}

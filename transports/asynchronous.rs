@@ -128,9 +128,22 @@ impl<T: AsyncTransport, S: AsyncSleep> AsyncClient<T, S> {
         self.call(request, decode_image).await
     }
 
-    /// Lists the images and picks the one `reference` names.
+    /// Lists every image, following the server's pages when it pages (see
+    /// [`ImageList::next_page`]); the metadata is the first page's.
+    pub async fn list_all_images(&self, options: &ListOptions) -> Result<ImageList, Error> {
+        let mut all = self.list_images(options).await?;
+        let mut page = all.next_page(options, all.images.len());
+        while let Some(next) = page {
+            let more = self.list_images(&next).await?;
+            page = more.next_page(&next, all.images.len() + more.images.len());
+            all.images.extend(more.images);
+        }
+        Ok(all)
+    }
+
+    /// Lists every image and picks the one `reference` names.
     pub async fn resolve(&self, reference: &ImageReference) -> Result<Option<Image>, Error> {
-        let list = self.list_images(&ListOptions::new()).await?;
+        let list = self.list_all_images(&ListOptions::new()).await?;
         Ok(crate::resolve(&list.images, reference).cloned())
     }
 

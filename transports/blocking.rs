@@ -99,10 +99,23 @@ impl<T: Transport> Client<T> {
         self.call(self.endpoint.get_image_request(id)?, decode_image)
     }
 
-    /// Lists the images and picks the one `reference` names (see
+    /// Lists every image, following the server's pages when it pages (see
+    /// [`ImageList::next_page`]); the metadata is the first page's.
+    pub fn list_all_images(&self, options: &ListOptions) -> Result<ImageList, Error> {
+        let mut all = self.list_images(options)?;
+        let mut page = all.next_page(options, all.images.len());
+        while let Some(next) = page {
+            let more = self.list_images(&next)?;
+            page = more.next_page(&next, all.images.len() + more.images.len());
+            all.images.extend(more.images);
+        }
+        Ok(all)
+    }
+
+    /// Lists every image and picks the one `reference` names (see
     /// [`resolve`](crate::resolve)); `None` when none matches.
     pub fn resolve(&self, reference: &ImageReference) -> Result<Option<Image>, Error> {
-        let list = self.list_images(&ListOptions::new())?;
+        let list = self.list_all_images(&ListOptions::new())?;
         Ok(crate::resolve(&list.images, reference).cloned())
     }
 
