@@ -63,16 +63,7 @@ impl Reply {
                 serde_json::Value::Object(entry)
             })
             .collect();
-        let mut body = serde_json::Map::new();
-        body.insert("errors".into(), entries.into());
-        let body = serde_json::Value::Object(body).to_string().into_bytes();
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply::json(status, &serde_json::json!({ "errors": entries }))
     }
 }
 

@@ -53,7 +53,8 @@ pub struct Exchange<T> {
     decode: Decode<T>,
     policy: RetryPolicy,
     started: Option<Instant>,
-    attempts: u32,
+    /// Requests handed out, redirected ones included.
+    sends: u32,
     redirects: u32,
 }
 
@@ -62,7 +63,7 @@ impl<T> fmt::Debug for Exchange<T> {
         f.debug_struct("Exchange")
             .field("method", self.request.method())
             .field("uri", self.request.uri())
-            .field("attempts", &self.attempts)
+            .field("attempt", &self.attempt())
             .field("redirects", &self.redirects)
             .finish()
     }
@@ -76,7 +77,7 @@ impl<T> Exchange<T> {
             decode,
             policy,
             started: None,
-            attempts: 0,
+            sends: 0,
             redirects: 0,
         }
     }
@@ -85,7 +86,7 @@ impl<T> Exchange<T> {
     /// call.
     pub fn next_request(&mut self, now: Instant) -> Request<Vec<u8>> {
         self.started.get_or_insert(now);
-        self.attempts += 1;
+        self.sends += 1;
         self.request.clone()
     }
 
@@ -93,6 +94,12 @@ impl<T> Exchange<T> {
     /// echoed it.
     fn done(&self, result: Result<T, Error>) -> Step<T> {
         Step::Done(result.map_err(|e| e.redact(api_key_of(&self.request))))
+    }
+
+    /// The attempt in progress, counting from 1: a redirect is not a
+    /// failed attempt, so the send after it continues the same one.
+    fn attempt(&self) -> u32 {
+        self.sends.saturating_sub(self.redirects)
     }
 
     /// The method of the call.
@@ -111,7 +118,7 @@ impl<T> Exchange<T> {
         random: f64,
     ) -> Step<T> {
         let attempt = Attempt {
-            number: self.attempts.max(1),
+            number: self.attempt().max(1),
             elapsed: now.saturating_duration_since(*self.started.get_or_insert(now)),
             now: wall,
             random,
@@ -199,10 +206,8 @@ impl<T> Exchange<T> {
         let Ok(uri) = target.as_str().parse::<Uri>() else {
             return refuse(format!("a redirect to an invalid location {location:?}"));
         };
-        let attempt = self.attempts;
+        let attempt = self.attempt();
         self.redirects += 1;
-        // A redirect is not a failed attempt: the next send is the same one.
-        self.attempts = self.attempts.saturating_sub(1);
         *self.request.uri_mut() = uri;
         Step::SendAgain {
             wait: Duration::ZERO,

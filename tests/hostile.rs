@@ -169,10 +169,6 @@ struct Row {
     wait: Wait,
     /// The retry policy's cap on one wait.
     max_delay: Duration,
-    /// A bug found by this row and not fixed yet. The row still states the
-    /// correct outcome: it is reported as a known bug while it fails, and
-    /// fails the suite once it passes (so the marker gets removed).
-    known_bug: Option<&'static str>,
 }
 
 const ROW: Row = Row {
@@ -184,7 +180,6 @@ const ROW: Row = Row {
     path: None,
     wait: Wait::Any,
     max_delay: MAX_DELAY,
-    known_bug: None,
 };
 
 // ---------------------------------------------------------------------------
@@ -1751,18 +1746,11 @@ fn report(side: Side, outcomes: Vec<(&Row, Result<(), String>, Duration)>) {
     println!("\n{side:?}: {} rows", outcomes.len());
     for (row, outcome, took) in &outcomes {
         let name = row.name;
-        match (outcome, row.known_bug) {
-            (Ok(()), None) => println!("  ok    {took:>9.3?}  {name}"),
-            (Err(why), None) => {
+        match outcome {
+            Ok(()) => println!("  ok    {took:>9.3?}  {name}"),
+            Err(why) => {
                 failures += 1;
                 println!("  FAIL  {took:>9.3?}  {name}\n      {why}");
-            }
-            (Err(why), Some(bug)) => {
-                println!("  BUG   {took:>9.3?}  {name}\n      known bug: {bug}\n      {why}");
-            }
-            (Ok(()), Some(_)) => {
-                failures += 1;
-                println!("  FIXED {took:>9.3?}  {name}: passes now, remove its known_bug");
             }
         }
     }

@@ -155,6 +155,34 @@ struct CachingResolver {
     cache: Mutex<Option<(String, ResolvedSocketAddrs, Instant)>>,
 }
 
+impl CachingResolver {
+    /// The host (without IPv6 brackets) and port a URI names.
+    fn host_port(uri: &http::Uri) -> (&str, u16) {
+        let host = uri.host().unwrap_or("");
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+            Some("http") => 80,
+            _ => 443,
+        });
+        (host, port)
+    }
+
+    /// The addresses remembered for `key`, if still fresh at `now`.
+    fn cached(&self, key: &str, now: Instant) -> Option<ResolvedSocketAddrs> {
+        let cache = self.cache.lock().ok()?;
+        let (cached, addrs, at) = cache.as_ref()?;
+        (cached == key && now.saturating_duration_since(*at) < DNS_TTL).then(|| addrs.clone())
+    }
+
+    /// Remembers `addrs` for `key` from `now` (one name: a client talks to
+    /// one API host).
+    fn remember(&self, key: String, addrs: &ResolvedSocketAddrs, now: Instant) {
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Some((key, addrs.clone(), now));
+        }
+    }
+}
+
 impl Resolver for CachingResolver {
     fn resolve(
         &self,
@@ -162,15 +190,7 @@ impl Resolver for CachingResolver {
         config: &::ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ::ureq::Error> {
-        let host = uri
-            .host()
-            .unwrap_or("")
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-            Some("http") => 80,
-            _ => 443,
-        });
+        let (host, port) = Self::host_port(uri);
         if let Ok(ip) = host.parse::<IpAddr>() {
             let mut addrs = self.empty();
             addrs.push(SocketAddr::new(ip, port));
@@ -178,17 +198,11 @@ impl Resolver for CachingResolver {
         }
         let key = format!("{host}:{port}");
         let now = Instant::now();
-        if let Ok(cache) = self.cache.lock() {
-            if let Some((cached, addrs, at)) = cache.as_ref() {
-                if *cached == key && now.duration_since(*at) < DNS_TTL {
-                    return Ok(addrs.clone());
-                }
-            }
+        if let Some(addrs) = self.cached(&key, now) {
+            return Ok(addrs);
         }
         let addrs = self.fallback.resolve(uri, config, timeout)?;
-        if let Ok(mut cache) = self.cache.lock() {
-            *cache = Some((key, addrs.clone(), now));
-        }
+        self.remember(key, &addrs, now);
         Ok(addrs)
     }
 }
@@ -272,6 +286,36 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+
+    #[test]
+    fn the_resolver_reads_hosts_and_keeps_names_for_its_ttl() {
+        let uri = |s: &str| s.parse::<http::Uri>().unwrap();
+        assert_eq!(
+            CachingResolver::host_port(&uri("http://[::1]/x")),
+            ("::1", 80)
+        );
+        assert_eq!(
+            CachingResolver::host_port(&uri("https://h.example/x")),
+            ("h.example", 443)
+        );
+        assert_eq!(
+            CachingResolver::host_port(&uri("https://h:8443/")),
+            ("h", 8443)
+        );
+
+        let resolver = CachingResolver::default();
+        let mut addrs = resolver.empty();
+        addrs.push("192.0.2.7:443".parse().unwrap());
+        let then = Instant::now();
+        assert!(resolver.cached("h.example:443", then).is_none());
+        resolver.remember("h.example:443".to_owned(), &addrs, then);
+        let hit = resolver
+            .cached("h.example:443", then + DNS_TTL / 2)
+            .unwrap();
+        assert!(hit == addrs);
+        assert!(resolver.cached("other.example:443", then).is_none());
+        assert!(resolver.cached("h.example:443", then + DNS_TTL).is_none());
+    }
 
     fn get(uri: &str) -> Request<Vec<u8>> {
         Request::get(uri)
