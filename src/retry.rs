@@ -5,7 +5,10 @@
 //! and testable. Backoff is "full jitter" exponential
 //! (`random * min(cap, base * 2^(attempt-1))`); a server's `Retry-After`
 //! replaces it, and when the server asks for longer than the cap the call
-//! stops rather than retry early (the error keeps `retry_after()`).
+//! stops rather than retry early (the error keeps `retry_after()`). No retry
+//! goes out sooner than [`RetryPolicy::min_delay`] after the last attempt,
+//! whatever the jitter draws or the server says (`Retry-After: 0`, a date in
+//! the past), unless the policy sets that floor to zero.
 
 use std::time::{Duration, SystemTime};
 
@@ -23,8 +26,18 @@ pub struct RetryPolicy {
     /// The first backoff ceiling; doubles with each attempt.
     pub base_delay: Duration,
     /// The longest single wait. A `Retry-After` longer than this ends the
-    /// call instead (retrying earlier than the server allows is useless).
+    /// call instead (retrying earlier than the server allows is useless),
+    /// unless [`max_retry_after`](Self::max_retry_after) allows more.
     pub max_delay: Duration,
+    /// The shortest wait before a retry. Default 50 ms: a server answering
+    /// `Retry-After: 0` (or a date in the past) in a loop, or a jitter draw
+    /// near zero, never makes a retry go out at once. Zero only when set so.
+    pub min_delay: Duration,
+    /// The longest `Retry-After` waited out, when it should differ from
+    /// [`max_delay`](Self::max_delay) (which then caps only the backoff).
+    /// Default `None`: `max_delay` caps both. A task wait sets it to the
+    /// time left before its deadline.
+    pub max_retry_after: Option<Duration>,
     /// No retry starts if waiting for it would pass this much time since the
     /// first attempt.
     pub max_elapsed: Duration,
@@ -35,12 +48,15 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 4 attempts, backoff from 250 ms capped at 10 s, 60 s in all.
+    /// 4 attempts, backoff from 250 ms capped at 10 s, never less than
+    /// 50 ms, 60 s in all.
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 4,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
+            min_delay: Duration::from_millis(50),
+            max_retry_after: None,
             max_elapsed: Duration::from_secs(60),
             retry_server_errors: false,
         }
@@ -110,6 +126,19 @@ impl RetryPolicy {
         self
     }
 
+    /// Sets the shortest wait before a retry (zero allows immediate retries).
+    pub fn with_min_delay(mut self, delay: Duration) -> Self {
+        self.min_delay = delay;
+        self
+    }
+
+    /// Sets the longest `Retry-After` waited out, apart from the backoff cap
+    /// [`max_delay`](Self::max_delay).
+    pub fn with_max_retry_after(mut self, limit: Duration) -> Self {
+        self.max_retry_after = Some(limit);
+        self
+    }
+
     /// Sets the time limit for starting retries.
     pub fn with_max_elapsed(mut self, limit: Duration) -> Self {
         self.max_elapsed = limit;
@@ -142,13 +171,15 @@ impl RetryPolicy {
             Outcome::Transport(kind) if is_retryable_failure(kind) => None,
             _ => return RetryDecision::Stop,
         };
+        let longest_server_wait = self.max_retry_after.unwrap_or(self.max_delay);
         let wait = match server_says {
             // Retrying before the server allows it only earns another
             // refusal: give up, and let the caller read `retry_after()`.
-            Some(delay) if delay > self.max_delay => return RetryDecision::Stop,
+            Some(delay) if delay > longest_server_wait => return RetryDecision::Stop,
             Some(delay) => delay,
             None => self.backoff(attempt.number, attempt.random),
-        };
+        }
+        .max(self.min_delay);
         match attempt.elapsed.checked_add(wait) {
             Some(total) if total <= self.max_elapsed => RetryDecision::RetryAfter(wait),
             _ => RetryDecision::Stop,
