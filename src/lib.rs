@@ -89,7 +89,7 @@ pub use response::{decode_image, decode_image_list, retry_after};
 pub use retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
 pub use secret::ApiKey;
 pub use status::ImageStatus;
-pub use task::{CreateImage, Task, TaskId, TaskStatus, decode_task};
+pub use task::{CreateImage, Task, TaskId, TaskStatus, decode_deletion, decode_task};
 pub use transport_error::{TransportError, TransportErrorKind};
 
 /// Re-exported so users name the same `time` types the model uses.

@@ -15,6 +15,10 @@ use crate::response::decode_json;
 use crate::segment::check_segment;
 
 /// The id of a server-side task.
+///
+/// Empty only for a [`Task`] the client made itself because the server
+/// finished the operation without starting a task (a delete answered
+/// `204 No Content`, see [`decode_deletion`]); see [`TaskId::is_none`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(String);
 
@@ -22,6 +26,12 @@ impl TaskId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether there is no server-side task behind this id: the operation
+    /// was done when the server answered, so there is nothing to poll.
+    pub fn is_none(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -225,6 +235,26 @@ impl WireTask {
             result: self.result,
         })
     }
+}
+
+/// Decodes the answer to a delete: a task to wait for, or, when the server
+/// answers `204 No Content` (or `200`/`202` with an empty body), a task that
+/// has already succeeded, with no id ([`TaskId::is_none`]) and `result`
+/// `{"httpStatus": <status>}`: the image is gone and there is nothing to
+/// poll. Any other answer is read as [`decode_task`] reads it.
+pub fn decode_deletion(response: Response<Vec<u8>>) -> Result<Task, Error> {
+    let status = response.status();
+    let done_at_once = status == http::StatusCode::NO_CONTENT
+        || (matches!(status.as_u16(), 200 | 202)
+            && response.body().iter().all(u8::is_ascii_whitespace));
+    if done_at_once {
+        return Ok(Task {
+            id: TaskId(String::new()),
+            status: TaskStatus::Success,
+            result: Some(serde_json::json!({ "httpStatus": status.as_u16() })),
+        });
+    }
+    decode_task(response)
 }
 
 /// Decodes a task from the answer to a create, a delete or a task poll,

@@ -13,7 +13,7 @@ use super::jitter::Jitter;
 use crate::{
     CreateImage, Decode, Endpoint, Error, Exchange, Image, ImageId, ImageList, ImageReference,
     ListOptions, PollAction, PollPolicy, RetryPolicy, Step, Task, TaskId, TaskPoller,
-    TransportError, decode_image, decode_image_list, decode_task,
+    TransportError, decode_deletion, decode_image, decode_image_list, decode_task,
 };
 
 /// Sends one request and resolves to its response.
@@ -161,7 +161,7 @@ impl<T: AsyncTransport, S: AsyncSleep> AsyncClient<T, S> {
     /// Starts deleting an image; never retried.
     pub async fn delete_image(&self, id: &ImageId) -> Result<AsyncTaskHandle<'_, T, S>, Error> {
         let request = self.endpoint.delete_image_request(id)?;
-        let task = self.call(request, decode_task).await?;
+        let task = self.call(request, decode_deletion).await?;
         Ok(AsyncTaskHandle::new(self, task))
     }
 

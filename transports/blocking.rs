@@ -11,7 +11,7 @@ use super::jitter::Jitter;
 use crate::{
     CreateImage, Decode, Endpoint, Error, Exchange, Image, ImageId, ImageList, ImageReference,
     ListOptions, PollAction, PollPolicy, RetryPolicy, Step, Task, TaskId, TaskPoller,
-    TransportError, decode_image, decode_image_list, decode_task,
+    TransportError, decode_deletion, decode_image, decode_image_list, decode_task,
 };
 
 /// Sends one request and returns its response, blocking.
@@ -129,7 +129,7 @@ impl<T: Transport> Client<T> {
 
     /// Starts deleting an image; never retried.
     pub fn delete_image(&self, id: &ImageId) -> Result<TaskHandle<'_, T>, Error> {
-        let task = self.call(self.endpoint.delete_image_request(id)?, decode_task)?;
+        let task = self.call(self.endpoint.delete_image_request(id)?, decode_deletion)?;
         Ok(TaskHandle::new(self, task))
     }
 
