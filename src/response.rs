@@ -173,8 +173,14 @@ fn unreadable_errors(body: &[u8]) -> Option<serde_json::Error> {
 /// The error for a non-success status.
 pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: Vec<u8>) -> Error {
     let err = api_error(status, headers, &body).unwrap_or_else(|| {
-        let what = status.canonical_reason().unwrap_or("unexpected status");
-        Error::new(ErrorKind::Http, format!("{what} without an API error body"))
+        // The status line says what the status means; the message says only
+        // what the body adds (the excerpt follows it in `Display`).
+        let what = if body.iter().all(u8::is_ascii_whitespace) {
+            "no response body"
+        } else {
+            "the body is not an API error document"
+        };
+        Error::new(ErrorKind::Http, what)
             .with_status(status)
             .with_retry_after(retry_after(headers))
     });

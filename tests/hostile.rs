@@ -630,7 +630,7 @@ static TABLE: &[Row] = &[
         serve: Serve::Sim(html_502),
         expect: Expect::Err(Want {
             status: Some(502),
-            contains: &["502 Bad Gateway", "without an API error body", "after 3 attempts"],
+            contains: &["502 Bad Gateway", "the body is not an API error document", "after 3 attempts"],
             attempts: ATTEMPTS,
             ..WANT
         }),
@@ -1010,7 +1010,7 @@ static TABLE: &[Row] = &[
         serve: Serve::Body(500, "application/json", br#"{"message":"boom"}"#),
         expect: Expect::Err(Want {
             status: Some(500),
-            contains: &["Internal Server Error without an API error body", "boom"],
+            contains: &["500 Internal Server Error: the body is not an API error document", "boom"],
             ..WANT
         }),
         ..ROW
@@ -1219,7 +1219,7 @@ static TABLE: &[Row] = &[
         serve: Serve::Body(304, "application/json", b""),
         expect: Expect::Err(Want {
             status: Some(304),
-            contains: &["Not Modified without an API error body"],
+            contains: &["304 Not Modified: no response body"],
             ..WANT
         }),
         ..ROW
