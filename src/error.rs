@@ -32,8 +32,11 @@ pub enum ErrorKind {
     InvalidRequest,
     /// A server-side task failed.
     TaskFailed,
-    /// A server-side task did not finish within the wait limit.
+    /// A server-side task did not finish within the wait limit (time or
+    /// requests). Not a transport timeout: see [`Error::is_task_timeout`].
     TaskTimeout,
+    /// While waiting for a task, the server answered about another task.
+    TaskMismatch,
 }
 
 /// The code of one API error entry: numeric `code` in CloudMC documents, or a
@@ -286,10 +289,19 @@ impl Error {
         self.0.status.is_some_and(|s| s.is_server_error())
     }
 
-    /// A connect or request timeout.
+    /// A transport timeout: no connection or no complete response in time.
+    /// A task wait that ran out is not one (see
+    /// [`is_task_timeout`](Self::is_task_timeout)): retrying on this
+    /// predicate must never repeat a create whose task was merely slow.
     pub fn is_timeout(&self) -> bool {
         self.0.transport_kind == Some(TransportErrorKind::Timeout)
-            || self.0.kind == ErrorKind::TaskTimeout
+    }
+
+    /// A task wait that ended by its time or request limit while the task
+    /// was still running: the task may yet finish; wait again with
+    /// [`Task`](crate::Task)'s id rather than start it again.
+    pub fn is_task_timeout(&self) -> bool {
+        self.0.kind == ErrorKind::TaskTimeout
     }
 
     /// No connection could be made.

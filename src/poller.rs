@@ -10,6 +10,15 @@
 //! are retried by the same decision as every other call and do not end the
 //! wait early; a 404 ends it at once. The whole wait is bounded twice: by
 //! [`PollPolicy::timeout`] and by [`PollPolicy::max_requests`].
+//!
+//! Whatever the server says, the wait holds these:
+//! - two requests are never closer than [`PollPolicy::initial_interval`]
+//!   (a `Retry-After: 0` or a date in the past cannot make a request storm);
+//! - a `Retry-After` that ends before the deadline is waited out; one that
+//!   does not ends the wait at once with the server's error, which keeps
+//!   [`Error::retry_after`];
+//! - an answer about another task than the one waited for ends the wait
+//!   with [`ErrorKind::TaskMismatch`](crate::ErrorKind::TaskMismatch).
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,8 +27,8 @@ use http::{Request, Response};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::exchange::{Exchange, Step};
-use crate::request::api_key_of;
 use crate::retry::RetryPolicy;
+use crate::secret::ApiKey;
 use crate::task::{Task, TaskStatus, decode_task};
 use crate::transport_error::TransportError;
 
@@ -28,6 +37,8 @@ use crate::transport_error::TransportError;
 #[non_exhaustive]
 pub struct PollPolicy {
     /// The wait before the second poll (the first is immediate). Default 1 s.
+    /// Also the shortest wait between any two requests of the wait, retries
+    /// included, whatever the server's `Retry-After` says.
     pub initial_interval: Duration,
     /// The interval grows by half after each poll, up to this. Default 5 s.
     pub max_interval: Duration,
@@ -74,12 +85,16 @@ impl PollPolicy {
         self
     }
 
-    /// The retry policy used within each poll: every 5xx, 429 and network
-    /// failure is retried, bounded by this policy's timeout.
-    fn retry_policy(&self) -> RetryPolicy {
+    /// The retry policy of one poll starting with `remaining` time before the
+    /// wait's deadline: every 5xx, 429 and network failure is retried, never
+    /// sooner than the poll interval, and a `Retry-After` is waited out when
+    /// it ends before the deadline (the backoff stays capped as usual).
+    fn retry_policy(&self, remaining: Duration) -> RetryPolicy {
         RetryPolicy::default()
             .with_max_attempts(u32::MAX)
-            .with_max_elapsed(self.timeout)
+            .with_max_elapsed(remaining)
+            .with_max_retry_after(remaining)
+            .with_min_delay(self.initial_interval)
             .with_retry_server_errors(true)
     }
 }
@@ -110,8 +125,11 @@ enum State {
 #[derive(Debug)]
 pub struct TaskPoller {
     request: Request<Vec<u8>>,
+    key: ApiKey,
     policy: PollPolicy,
-    exchange: Exchange<Task>,
+    /// The poll in progress (retries and redirects of one request); `None`
+    /// when the next request starts a new poll.
+    exchange: Option<Exchange<Task>>,
     last: Task,
     started: Instant,
     interval: Duration,
@@ -129,11 +147,17 @@ impl TaskPoller {
         policy: PollPolicy,
         now: Instant,
     ) -> Result<Self, Error> {
-        let request = endpoint.get_task_request(&task.id)?;
-        let exchange = Exchange::new(request.clone(), decode_task, policy.retry_policy());
+        // A task that has ended needs no request (and one finished without a
+        // server-side task has no id to ask about).
+        let request = if task.status.is_terminal() {
+            Request::new(Vec::new())
+        } else {
+            endpoint.get_task_request(&task.id)?
+        };
         let mut poller = TaskPoller {
             request,
-            exchange,
+            key: endpoint.api_key.clone(),
+            exchange: None,
             interval: policy.initial_interval,
             policy,
             last: task.clone(),
@@ -186,7 +210,16 @@ impl TaskPoller {
         }
         self.requests += 1;
         self.state = State::InFlight;
-        PollAction::Send(self.exchange.next_request(now))
+        // A new poll's retries may use the time left before the deadline.
+        let remaining = deadline.saturating_duration_since(now);
+        let exchange = self.exchange.get_or_insert_with(|| {
+            Exchange::new(
+                self.request.clone(),
+                decode_task,
+                self.policy.retry_policy(remaining),
+            )
+        });
+        PollAction::Send(exchange.next_request(now))
     }
 
     /// Consumes the answer to the last [`PollAction::Send`]. `wall` and
@@ -201,10 +234,16 @@ impl TaskPoller {
         if !matches!(self.state, State::InFlight) {
             return;
         }
-        match self.exchange.handle(result, now, wall, random) {
+        let floor = self.policy.initial_interval;
+        let Some(exchange) = self.exchange.as_mut() else {
+            return;
+        };
+        match exchange.handle(result, now, wall, random) {
+            // A redirect asks for no wait and a retry may ask for little:
+            // the poll interval is the floor of every wait of a task wait.
             Step::SendAgain { wait, .. } => {
                 self.state = State::Idle {
-                    at: later(now, wait),
+                    at: later(now, wait.max(floor)),
                 }
             }
             Step::Done(Err(e)) if e.is_not_found() => {
@@ -214,20 +253,40 @@ impl TaskPoller {
                 );
                 self.state = State::Done(Some(Err(e.with_context(&context))));
             }
+            Step::Done(Err(e)) if e.retry_after().is_some() => {
+                // Retried without limit but by the deadline: the server asked
+                // to wait past it (or the time ran out while retrying).
+                let context = format!(
+                    "task {}: the server asked to wait {}, past the end of the wait ({:?} left)",
+                    self.last.id,
+                    e.retry_after()
+                        .map(|r| format!("{:?}", r.delay_from(wall)))
+                        .unwrap_or_default(),
+                    self.deadline().saturating_duration_since(now),
+                );
+                self.state = State::Done(Some(Err(e.with_context(&context))));
+            }
             Step::Done(Err(e)) => self.state = State::Done(Some(Err(e))),
+            Step::Done(Ok(task)) if task.id != self.last.id => {
+                let error = Error::new(
+                    ErrorKind::TaskMismatch,
+                    format!(
+                        "asked about task {} but the server answered about task {}",
+                        self.last.id, task.id
+                    ),
+                )
+                .redact(self.key.expose_secret());
+                self.state = State::Done(Some(Err(error)));
+            }
             Step::Done(Ok(task)) if task.status.is_terminal() => self.finish(task),
             Step::Done(Ok(task)) => {
                 self.last = task;
                 self.state = State::Idle {
-                    at: later(now, self.interval),
+                    at: later(now, self.interval.max(floor)),
                 };
                 let grown = self.interval.saturating_add(self.interval / 2);
                 self.interval = grown.min(self.policy.max_interval);
-                self.exchange = Exchange::new(
-                    self.request.clone(),
-                    decode_task,
-                    self.policy.retry_policy(),
-                );
+                self.exchange = None;
             }
         }
     }
@@ -249,7 +308,7 @@ impl TaskPoller {
                     format!("task {} ended {}: {reason}", task.id, task.status),
                 )
                 .with_body(body)
-                .redact(api_key_of(&self.request)))
+                .redact(self.key.expose_secret()))
             }
         };
         self.last = task;
@@ -270,7 +329,7 @@ impl TaskPoller {
                 self.last.id, self.last.status, self.requests,
             ),
         )
-        .redact(api_key_of(&self.request))
+        .redact(self.key.expose_secret())
     }
 }
 

@@ -146,7 +146,7 @@ fn times_out_with_a_typed_error() {
     let r = run(policy, vec![top("PENDING")]);
     let err = r.result.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TaskTimeout);
-    assert!(err.is_timeout());
+    assert!(err.is_task_timeout() && !err.is_timeout());
     assert!(err.to_string().contains("last status PENDING"), "{err}");
     assert_eq!(r.end, Duration::from_secs(30));
     // 1, 1.5, 2.25, 3.375, then 5 s each: about 9 polls in 30 s.
