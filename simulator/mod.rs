@@ -17,8 +17,11 @@
 //!   `GET …/tasks/:id` polls them, by default in the shape the public clients
 //!   parse, `{"data": {"id", "status", "created", "result"}}`, with `FAILURE`
 //!   for a failed task (see [`TaskShape`] and [`TaskOutcome`] for the
-//!   others), and a task that succeeds makes its change to the images. Task
-//!   ids are never repeated within a process, across simulators too;
+//!   others), and a task that succeeds makes its change to the images. A
+//!   finished task's `result` has the image's `id` and a `name` (its
+//!   workload reference, `slug/family:tag`), and a failed one's a
+//!   `message`. Task ids are never repeated within a process, across
+//!   simulators too;
 //! - `MC-Api-Key` is required (401 without or empty, 403 when wrong);
 //!   `org_id` is accepted and recorded. Errors are CloudMC `errors` documents.
 //!

@@ -893,6 +893,7 @@ impl Served {
     }
 
     /// The lines written to a file, for a shell to `source`.
+    #[cfg(unix)]
     fn env_file(&self, tag: &str) -> std::path::PathBuf {
         let path = std::env::temp_dir().join(format!(
             "coxedge-cli-served-{tag}-{}.env",
