@@ -136,6 +136,13 @@ pub enum Command {
         #[command(flatten)]
         wait: WaitArgs,
     },
+
+    /// Serve the simulator of the API until SIGINT or SIGTERM.
+    ///
+    /// Prints COXEDGE_BASE_URL, COXEDGE_API_KEY (made up for this run) and,
+    /// with --tls, COXEDGE_CA_CERT on stdout as lines a shell can source;
+    /// any service and environment are answered.
+    Simulator(crate::serve::SimulatorArgs),
 }
 
 /// `list`: server-side options and client-side filters.

@@ -35,6 +35,10 @@ pub fn execute(backend: &dyn Backend, command: &Command, json: bool) -> Result<(
         Command::Create(args) => create(backend, args, json),
         Command::Delete { id, wait } => delete(backend, id, *wait, json),
         Command::Task { id, wait } => task(backend, id, *wait, json),
+        // Served by `serve`, before any backend is made.
+        Command::Simulator(_) => Err(CliError::usage(
+            "the simulator command does not run against an API",
+        )),
     }
 }
 

@@ -4,7 +4,8 @@
 //! [`config`] (flags against environment against the built-in simulator),
 //! [`backend`] (both transports behind one interface), [`commands`] (what
 //! each command does), [`output`] (tables, blocks, JSON), [`error`] (exit
-//! statuses) and [`run`] (the whole flow).
+//! statuses), [`run`] (the whole flow) and [`serve`] (the `simulator`
+//! command).
 #![forbid(unsafe_code)]
 
 mod args;
@@ -14,6 +15,7 @@ mod config;
 mod error;
 mod output;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -9,17 +9,25 @@ use coxedge_images::Endpoint;
 use coxedge_images::simulator::Simulator;
 use coxedge_images::transports::TransportConfig;
 
-use crate::args::{Cli, GlobalArgs};
+use crate::args::{Cli, Command, GlobalArgs};
 use crate::backend;
 use crate::commands;
 use crate::config::{self, RawKey, Target};
 use crate::error::CliError;
 use crate::output;
+use crate::serve;
 
 /// Runs `cli` with `env_key` as the value of `COXEDGE_API_KEY`, and returns
 /// the exit status: 0 on success, 1 when the API, the network or a task
 /// failed, 2 for usage and configuration errors.
 pub fn run(cli: &Cli, env_key: Option<OsString>) -> ExitCode {
+    // Serving the simulator needs no key and no target.
+    if let Command::Simulator(args) = &cli.command {
+        return match serve::serve(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => error.report(None),
+        };
+    }
     let key = match config::read_api_key(cli.global.api_key_file.as_deref(), env_key) {
         Ok(key) => key,
         Err(error) => return error.report(None),

@@ -14,6 +14,26 @@ pub enum Scope {
     Next(u32),
     /// Every matching request, until [`Simulator::clear_faults`](super::Simulator::clear_faults).
     Always,
+    /// Each matching request, independently, with a chance of `per_million`
+    /// in a million (values above a million count as a million), until
+    /// [`Simulator::clear_faults`](super::Simulator::clear_faults). The draws
+    /// come from the simulator's own random sequence, which
+    /// [`SimulatorBuilder::random_seed`](super::SimulatorBuilder::random_seed)
+    /// makes reproducible. A request the fault spares goes on to the next
+    /// matching fault.
+    Chance {
+        /// The chance, in millionths.
+        per_million: u32,
+    },
+}
+
+/// The number of millionths in `probability`, clamped to `0..=1` (NaN is 0).
+fn per_million(probability: f64) -> u32 {
+    if probability.is_nan() {
+        return 0;
+    }
+    // Clamped to 0..=1_000_000 first, so the cast is exact.
+    (probability.clamp(0.0, 1.0) * 1_000_000.0).round() as u32
 }
 
 /// Restricts a fault to some requests: an optional method and a prefix of
@@ -170,6 +190,25 @@ impl Fault {
         Fault::new(Scope::Always, action)
     }
 
+    /// A fault for each request with this probability (`0.05` is 5%),
+    /// clamped to `0..=1` and rounded to millionths; see [`Scope::Chance`].
+    ///
+    /// ```
+    /// use coxedge_images::simulator::{Fault, FaultAction, Scope};
+    /// use http::StatusCode;
+    ///
+    /// let fault = Fault::sometimes(0.05, FaultAction::status(StatusCode::SERVICE_UNAVAILABLE));
+    /// assert_eq!(fault.scope, Scope::Chance { per_million: 50_000 });
+    /// ```
+    pub fn sometimes(probability: f64, action: FaultAction) -> Self {
+        Fault::new(
+            Scope::Chance {
+                per_million: per_million(probability),
+            },
+            action,
+        )
+    }
+
     /// Restricts the fault to requests with this method and a path starting
     /// with `path_prefix` (as sent, e.g. `/api/v1/tasks/`).
     pub fn on(mut self, method: Method, path_prefix: impl Into<String>) -> Self {
@@ -190,13 +229,22 @@ impl Fault {
         self
     }
 
-    /// Whether the fault applies to a request with this method and path.
-    pub(crate) fn matches(&self, method: &Method, path: &str) -> bool {
+    /// Whether the fault applies to a request with this method and path; a
+    /// [`Scope::Chance`] fault whose route matches draws from `random`.
+    pub(crate) fn matches(&self, random: &mut u64, method: &Method, path: &str) -> bool {
         let live = match self.scope {
             Scope::Next(n) => n > 0,
-            Scope::Always => true,
+            Scope::Always | Scope::Chance { .. } => true,
         };
-        live && self.route.as_ref().is_none_or(|r| r.matches(method, path))
+        if !live || !self.route.as_ref().is_none_or(|r| r.matches(method, path)) {
+            return false;
+        }
+        match self.scope {
+            Scope::Chance { per_million } => {
+                super::tasks::next_random(random) % 1_000_000 < u64::from(per_million)
+            }
+            Scope::Next(_) | Scope::Always => true,
+        }
     }
 
     /// Uses the fault once; returns whether it is now spent.
@@ -206,7 +254,7 @@ impl Fault {
                 *n = n.saturating_sub(1);
                 *n == 0
             }
-            Scope::Always => false,
+            Scope::Always | Scope::Chance { .. } => false,
         }
     }
 }
@@ -215,10 +263,13 @@ impl Fault {
 /// of injection, and drops the fault once it is spent.
 pub(crate) fn take_action(
     faults: &mut Vec<Fault>,
+    random: &mut u64,
     method: &Method,
     path: &str,
 ) -> Option<FaultAction> {
-    let index = faults.iter().position(|f| f.matches(method, path))?;
+    let index = faults
+        .iter()
+        .position(|f| f.matches(random, method, path))?;
     let action = faults[index].action.clone();
     if faults[index].consume() {
         faults.remove(index);

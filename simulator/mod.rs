@@ -3,7 +3,8 @@
 //!
 //! [`Simulator::start`] serves HTTP/1.1 on an ephemeral loopback port, on its
 //! own tokio runtime and thread, so blocking and async tests can both use
-//! it; dropping the [`Simulator`] stops the server and closes the port.
+//! it; dropping the [`Simulator`] stops the server and closes the port. The
+//! command line serves one as a process: `coxedge-images simulator`.
 //!
 //! It answers the API's routes under `/api/v1` (and `/api/v2`), for any
 //! service code and environment:
@@ -12,10 +13,17 @@
 //!   `imageType=default|custom`, `page_number` and `page_size`;
 //! - `GET …/images/:stackId/:family/:tag`;
 //! - `POST …/images` and `DELETE …/images/:stackId/:family/:tag`, which start
-//!   tasks; `GET …/tasks/:id` polls them, and a task that succeeds makes its
-//!   change to the images;
-//! - `MC-Api-Key` is required (401 without, 403 when wrong); `org_id` is
-//!   accepted and recorded. Errors are CloudMC `errors` documents.
+//!   tasks (answered `{"taskId", "taskStatus"}` as documented);
+//!   `GET …/tasks/:id` polls them, by default in the shape the public clients
+//!   parse, `{"data": {"id", "status", "created", "result"}}`, with `FAILURE`
+//!   for a failed task (see [`TaskShape`] and [`TaskOutcome`] for the
+//!   others), and a task that succeeds makes its change to the images. A
+//!   finished task's `result` has the image's `id` and a `name` (its
+//!   workload reference, `slug/family:tag`), and a failed one's a
+//!   `message`. Task ids are never repeated within a process, across
+//!   simulators too;
+//! - `MC-Api-Key` is required (401 without or empty, 403 when wrong);
+//!   `org_id` is accepted and recorded. Errors are CloudMC `errors` documents.
 //!
 //! Every request is recorded ([`Simulator::requests`]) before it is
 //! answered, and [faults](Fault) can spoil the answers: error statuses,
@@ -43,7 +51,7 @@ mod tls;
 
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
@@ -75,6 +83,10 @@ pub struct SimulatorBuilder {
     task_polls: u32,
     task_outcome: TaskOutcome,
     task_shape: TaskShape,
+    bind: SocketAddr,
+    images: Option<Vec<Image>>,
+    faults: Vec<Fault>,
+    random_seed: Option<u64>,
 }
 
 impl Default for SimulatorBuilder {
@@ -85,7 +97,11 @@ impl Default for SimulatorBuilder {
             seed: true,
             task_polls: 2,
             task_outcome: TaskOutcome::Success,
-            task_shape: TaskShape::TopLevel,
+            task_shape: TaskShape::Data,
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            images: None,
+            faults: Vec::new(),
+            random_seed: None,
         }
     }
 }
@@ -105,8 +121,43 @@ impl SimulatorBuilder {
     }
 
     /// Start with the specification's two images (default: yes).
+    /// [`images`](Self::images) overrides it.
     pub fn seed(mut self, seed: bool) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Start with these images, in this order, instead of the
+    /// specification's two (an image whose id repeats an earlier one
+    /// replaces it).
+    pub fn images(mut self, images: impl IntoIterator<Item = Image>) -> Self {
+        self.images = Some(images.into_iter().collect());
+        self
+    }
+
+    /// The address to listen on (default `127.0.0.1:0`; port 0 picks a free
+    /// port). A non-loopback address serves whatever can reach it: only
+    /// the API key keeps others out.
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// A fault in place from the first request, as if
+    /// [`Simulator::inject`]ed (in this order, before any injected later).
+    pub fn fault(mut self, fault: Fault) -> Self {
+        if fault.scope != Scope::Next(0) {
+            self.faults.push(fault);
+        }
+        self
+    }
+
+    /// The seed of the random sequence that decides [`Scope::Chance`]
+    /// faults, so a run can be repeated (default: a different seed in every
+    /// simulator). With one client making requests one at a time, the same
+    /// seed spoils the same requests.
+    pub fn random_seed(mut self, seed: u64) -> Self {
+        self.random_seed = Some(seed);
         self
     }
 
@@ -123,13 +174,15 @@ impl SimulatorBuilder {
         self
     }
 
-    /// The JSON shape of task polls (default [`TaskShape::TopLevel`]).
+    /// The JSON shape of task polls (default [`TaskShape::Data`], the shape
+    /// the public clients of the API parse).
     pub fn task_shape(mut self, shape: TaskShape) -> Self {
         self.task_shape = shape;
         self
     }
 
-    /// Binds `127.0.0.1` on an ephemeral port and starts serving.
+    /// Binds the [address](Self::bind) (by default `127.0.0.1` on an
+    /// ephemeral port) and starts serving.
     ///
     /// Fails when the API key is not a valid [`ApiKey`] (`InvalidInput`),
     /// when binding or starting the runtime fails, or when the certificates
@@ -138,18 +191,27 @@ impl SimulatorBuilder {
         let api_key = ApiKey::new(&self.api_key)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("simulator: {e}")))?;
         let tls = if self.tls {
-            Some(tls::generate()?)
+            Some(tls::generate(self.bind.ip())?)
         } else {
             None
         };
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        let listener = std::net::TcpListener::bind(self.bind).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", self.bind))
+        })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let images = if self.seed {
-            state::seed_images()
-        } else {
-            Vec::new()
+        let images = match self.images {
+            Some(images) => {
+                let mut state = state::State::default();
+                for image in images {
+                    state.put_image(image);
+                }
+                state.images
+            }
+            None if self.seed => state::seed_images(),
+            None => Vec::new(),
         };
+        let random_seed = self.random_seed.unwrap_or_else(tasks::random_u64);
         let shared = Arc::new(Shared::new(
             Config {
                 api_key: self.api_key.clone(),
@@ -158,7 +220,9 @@ impl SimulatorBuilder {
                 task_shape: self.task_shape,
             },
             images,
+            random_seed,
         ));
+        shared.lock().faults = self.faults;
 
         let (shutdown_tx, shutdown_rx) = oneshot::channel();
         let (ready_tx, ready_rx) = mpsc::channel::<io::Result<()>>();
@@ -200,17 +264,33 @@ impl SimulatorBuilder {
             return Err(e);
         }
 
-        let host = if self.tls { "localhost" } else { "127.0.0.1" };
         let scheme = if self.tls { "https" } else { "http" };
         Ok(Simulator {
             shared,
             addr,
-            base_url: format!("{scheme}://{host}:{}/api/v1", addr.port()),
+            base_url: format!("{scheme}://{}/api/v1", url_authority(addr, self.tls)),
             api_key,
             ca: tls.map(|t| (t.ca_pem, t.ca_der)),
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         })
+    }
+}
+
+/// The host and port clients use to reach a server listening on `addr`: a
+/// wildcard address is reached on loopback, and a loopback address under
+/// TLS as `localhost` (the name its certificate is best known by).
+fn url_authority(addr: SocketAddr, tls: bool) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let port = addr.port();
+    match ip {
+        _ if tls && ip.is_loopback() => format!("localhost:{port}"),
+        IpAddr::V4(ip) => format!("{ip}:{port}"),
+        IpAddr::V6(ip) => format!("[{ip}]:{port}"),
     }
 }
 
@@ -243,14 +323,17 @@ impl Simulator {
         }
     }
 
-    /// A builder with the defaults: plain HTTP, key [`DEFAULT_API_KEY`],
-    /// seeded, tasks finishing with success after 2 polls, top-level shape.
+    /// A builder with the defaults: `127.0.0.1` on a free port, plain HTTP,
+    /// key [`DEFAULT_API_KEY`], seeded, no faults, tasks finishing with
+    /// success after 2 polls, polls answered in the `data` shape.
     pub fn builder() -> SimulatorBuilder {
         SimulatorBuilder::default()
     }
 
     /// The base URL: `http://127.0.0.1:PORT/api/v1`, or
-    /// `https://localhost:PORT/api/v1` with TLS.
+    /// `https://localhost:PORT/api/v1` with TLS (with the bound address in
+    /// place of `127.0.0.1`/`localhost` when it is not loopback or a
+    /// wildcard).
     pub fn base_url(&self) -> String {
         self.base_url.clone()
     }
@@ -276,14 +359,22 @@ impl Simulator {
     }
 
     /// An endpoint builder prefilled with the base URL, service
-    /// [`SERVICE`], environment [`ENVIRONMENT`] and the API key; add an
-    /// `org_id` or change anything before building.
+    /// [`SERVICE`], environment [`ENVIRONMENT`] and the API key (and plain
+    /// HTTP allowed, when the simulator was bound to a plain-HTTP address
+    /// that is not loopback); add an `org_id` or change anything before
+    /// building.
     pub fn endpoint_builder(&self) -> EndpointBuilder {
-        Endpoint::builder()
+        let remote_http = self.ca.is_none() && !self.addr.ip().is_loopback();
+        let builder = Endpoint::builder()
             .base_url(self.base_url())
             .service(SERVICE)
             .environment(ENVIRONMENT)
-            .api_key(self.api_key.clone())
+            .api_key(self.api_key.clone());
+        if remote_http {
+            builder.allow_insecure_http(true)
+        } else {
+            builder
+        }
     }
 
     /// The endpoint of [`endpoint_builder`](Self::endpoint_builder), built.

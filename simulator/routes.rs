@@ -145,9 +145,13 @@ fn not_allowed(allow: &'static str) -> Reply {
     reply
 }
 
-/// 401 without a key, 403 with the wrong one; the key is never echoed.
+/// 401 without a key (an empty one counts as none), 403 with the wrong
+/// one; the key is never echoed.
 fn check_key(shared: &Shared, headers: &HeaderMap) -> Option<Reply> {
-    match headers.get(API_KEY_HEADER) {
+    let key = headers
+        .get(API_KEY_HEADER)
+        .filter(|key| !key.as_bytes().trim_ascii().is_empty());
+    match key {
         None => Some(Reply::error(
             StatusCode::UNAUTHORIZED,
             "Missing MC-Api-Key header",
@@ -283,10 +287,10 @@ fn task_started(state: &mut State, kind: TaskKind) -> Reply {
 
 fn delete(shared: &Shared, stack: &str, family: &str, tag: &str) -> Reply {
     let mut state = shared.lock();
-    let Some(id) = state.find_image(stack, family, tag).map(|i| i.id.clone()) else {
+    let Some(image) = state.find_image(stack, family, tag).cloned() else {
         return image_not_found(stack, family, tag);
     };
-    task_started(&mut state, TaskKind::Delete(id))
+    task_started(&mut state, TaskKind::Delete(image))
 }
 
 /// Validates `{"family", "tag", "workloadId", "instanceName", "description"?}`

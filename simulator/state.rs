@@ -73,9 +73,10 @@ pub(crate) struct Config {
 pub(crate) struct State {
     pub(crate) images: Vec<Image>,
     pub(crate) tasks: HashMap<String, Task>,
-    pub(crate) tasks_started: u64,
     pub(crate) requests: VecDeque<RecordedRequest>,
     pub(crate) faults: Vec<Fault>,
+    /// The state of the random sequence that decides [`Scope::Chance`](super::Scope::Chance) faults.
+    pub(crate) random: u64,
 }
 
 impl State {
@@ -96,8 +97,7 @@ impl State {
 
     /// Starts a task and returns its id.
     pub(crate) fn start_task(&mut self, kind: TaskKind) -> String {
-        self.tasks_started += 1;
-        let id = super::tasks::task_id(self.tasks_started);
+        let id = super::tasks::next_task_id();
         let task = Task::new(id.clone(), kind, time::OffsetDateTime::now_utc());
         self.tasks.insert(id.clone(), task);
         id
@@ -107,7 +107,7 @@ impl State {
     pub(crate) fn apply(&mut self, change: TaskKind) {
         match change {
             TaskKind::Create(image) => self.put_image(image),
-            TaskKind::Delete(id) => self.images.retain(|i| i.id != id),
+            TaskKind::Delete(image) => self.images.retain(|i| i.id != image.id),
         }
     }
 }
@@ -121,11 +121,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config, images: Vec<Image>) -> Self {
+    pub(crate) fn new(config: Config, images: Vec<Image>, random_seed: u64) -> Self {
         Shared {
             config,
             state: Mutex::new(State {
                 images,
+                random: random_seed,
                 ..State::default()
             }),
             connections: AtomicUsize::new(0),
@@ -150,7 +151,13 @@ impl Shared {
     /// in one step so that concurrent requests consume faults in order.
     pub(crate) fn record(&self, request: RecordedRequest) -> Option<FaultAction> {
         let mut state = self.lock();
-        let action = faults::take_action(&mut state.faults, &request.method, &request.path);
+        let state = &mut *state;
+        let action = faults::take_action(
+            &mut state.faults,
+            &mut state.random,
+            &request.method,
+            &request.path,
+        );
         if state.requests.len() >= MAX_RECORDED {
             state.requests.pop_front();
         }

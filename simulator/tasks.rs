@@ -4,7 +4,11 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{Image, ImageId};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::Image;
 
 /// How a simulated task ends once it has been polled enough.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -13,8 +17,9 @@ pub enum TaskOutcome {
     /// The task succeeds (`SUCCESS`) and its change to the images is made.
     #[default]
     Success,
-    /// The task fails with the status `FAILURE` (the spelling of the Cox Go
-    /// clients); the images are left as they were.
+    /// The task fails with the status `FAILURE` (the spelling the public
+    /// clients recognise, both Cox Go clients among them); the images are
+    /// left as they were. The spelling to use unless a test needs the other.
     Failure,
     /// The task fails with the status `FAILED` (the spelling of the API
     /// documentation); the images are left as they were.
@@ -23,15 +28,20 @@ pub enum TaskOutcome {
 
 /// The JSON shape of the answer to `GET /tasks/:id`; the API's documentation
 /// and its public clients disagree, so the simulator can serve either.
+///
+/// The default is what the public clients of the API parse, so that a
+/// client written in another language sees its tasks finish. The answers to
+/// a create or a delete always have the documented
+/// `{"taskId", "taskStatus"}` shape, whatever this says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum TaskShape {
-    /// `{"taskId", "taskStatus", "result"}` (the documentation's shape).
-    #[default]
-    TopLevel,
     /// `{"data": {"id", "status", "created", "result"}}` (what the public
-    /// clients parse).
+    /// clients parse; the default).
+    #[default]
     Data,
+    /// `{"taskId", "taskStatus", "result"}` (the documentation's shape).
+    TopLevel,
 }
 
 /// What a task changes when it succeeds.
@@ -39,8 +49,8 @@ pub enum TaskShape {
 pub(crate) enum TaskKind {
     /// Adds (or replaces) this image.
     Create(Image),
-    /// Removes the image with this id.
-    Delete(ImageId),
+    /// Removes this image (matched by id).
+    Delete(Image),
 }
 
 /// Where a task is in its life.
@@ -109,21 +119,33 @@ impl Task {
         }
     }
 
-    /// The task's `result`: `null` while pending, the image (create) or its
-    /// id (delete) on success, a message on failure.
+    /// The image the task is about.
+    fn image(&self) -> &Image {
+        match &self.kind {
+            TaskKind::Create(image) | TaskKind::Delete(image) => image,
+        }
+    }
+
+    /// The task's `result`: `null` while pending; once finished, the image's
+    /// `id` and a `name` (its workload reference, `slug/family:tag`), with
+    /// the whole image for a create, and the `message` for a failure.
     fn result(&self) -> serde_json::Value {
-        match (self.state, &self.kind) {
-            (TaskState::Pending, _) => serde_json::Value::Null,
+        let image = self.image();
+        let mut result = match (self.state, &self.kind) {
+            (TaskState::Pending, _) => return serde_json::Value::Null,
             (TaskState::Succeeded, TaskKind::Create(image)) => {
-                serde_json::to_value(image).unwrap_or(serde_json::Value::Null)
+                serde_json::to_value(image).unwrap_or_else(|_| serde_json::json!({}))
             }
-            (TaskState::Succeeded, TaskKind::Delete(id)) => {
-                serde_json::json!({ "id": id.as_str() })
-            }
+            (TaskState::Succeeded, TaskKind::Delete(_)) => serde_json::json!({}),
             (TaskState::Failed(_), _) => {
                 serde_json::json!({ "message": "the simulated task failed" })
             }
+        };
+        if let Some(object) = result.as_object_mut() {
+            object.insert("id".into(), image.id.as_str().into());
+            object.insert("name".into(), image.reference.clone().into());
         }
+        result
     }
 
     /// The answer to a poll, in the configured shape.
@@ -160,24 +182,77 @@ fn rfc3339(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// A task id shaped like a UUID, unique within one simulator: the counter
-/// is scrambled (splitmix64) so ids do not look sequential.
-pub(crate) fn task_id(counter: u64) -> String {
-    let a = splitmix64(counter);
-    let b = splitmix64(a ^ 0x5eed_c0de);
+/// How many tasks every simulator of this process has started: task ids
+/// are made from it, so two simulators never hand out the same id.
+static TASKS_STARTED: AtomicU64 = AtomicU64::new(0);
+
+/// A new task id, never handed out before in this process.
+pub(crate) fn next_task_id() -> String {
+    static PROCESS_PREFIX: OnceLock<u64> = OnceLock::new();
+    let prefix = *PROCESS_PREFIX.get_or_init(random_u64);
+    task_id(prefix, TASKS_STARTED.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A task id shaped like a (version 4) UUID: 56 bits of `prefix` (random
+/// per process, so separate processes are unlikely to collide either),
+/// then the 64 bits of the scrambled counter. Scrambling (splitmix64) is a
+/// bijection, so distinct counters give distinct ids; it only keeps ids
+/// from looking sequential.
+fn task_id(prefix: u64, counter: u64) -> String {
+    let hex = format!(
+        "{:014x}{:016x}",
+        prefix & 0x00ff_ffff_ffff_ffff,
+        splitmix64(counter)
+    );
     format!(
-        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        (b >> 48) & 0xfff,
-        b & 0xffff_ffff_ffff
+        "{}-{}-4{}-a{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..15],
+        &hex[15..18],
+        &hex[18..30]
     )
 }
 
+/// 64 bits from the standard library's randomly keyed hasher: not for
+/// cryptography, but different in every process and every call.
+pub(crate) fn random_u64() -> u64 {
+    RandomState::new().hash_one(TASKS_STARTED.load(Ordering::Relaxed))
+}
+
+/// The next number of a splitmix64 sequence whose state is `state`.
+pub(crate) fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    mix(*state)
+}
+
 fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    mix(x.wrapping_add(0x9e37_79b9_7f4a_7c15))
+}
+
+/// splitmix64's finaliser: a bijection of `u64` (xor-shifts and odd
+/// multipliers are each invertible).
+fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_uuid_shaped_and_distinct() {
+        let a = task_id(0x00ab_cdef_0123_4567, 0);
+        let b = task_id(0x00ab_cdef_0123_4567, 1);
+        assert_ne!(a, b);
+        for id in [&a, &b] {
+            let groups: Vec<usize> = id.split('-').map(str::len).collect();
+            assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");
+            assert_eq!(&id[14..15], "4", "{id}");
+            assert_eq!(&id[19..20], "a", "{id}");
+        }
+        assert!(a.starts_with("abcdef01-2345-467"), "{a}");
+    }
 }

@@ -26,10 +26,10 @@ fn cert_error(e: rcgen::Error) -> io::Error {
     ))
 }
 
-/// Generates a CA and a server certificate for `localhost`, `127.0.0.1` and
-/// `::1`, and a rustls configuration (ring provider, HTTP/1.1 only) that
-/// serves it.
-pub(crate) fn generate() -> io::Result<TlsMaterial> {
+/// Generates a CA and a server certificate for `localhost`, `127.0.0.1`,
+/// `::1` and `bound` (the address listened on, when it is another), and a
+/// rustls configuration (ring provider, HTTP/1.1 only) that serves it.
+pub(crate) fn generate(bound: std::net::IpAddr) -> io::Result<TlsMaterial> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(cert_error)?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![
@@ -43,7 +43,10 @@ pub(crate) fn generate() -> io::Result<TlsMaterial> {
     let ca_key = KeyPair::generate().map_err(cert_error)?;
     let ca = CertifiedIssuer::self_signed(ca_params, ca_key).map_err(cert_error)?;
 
-    let names = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    let mut names = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    if !bound.is_loopback() && !bound.is_unspecified() {
+        names.push(bound.to_string());
+    }
     let mut params = CertificateParams::new(names).map_err(cert_error)?;
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, "localhost");

@@ -817,3 +817,426 @@ fn timeouts_are_at_most_a_day() {
     let out = run(cli(), &["--timeout", "86400", "--json", "list"]);
     assert_eq!(ids(&out.assert_code(0).json()).len(), 2, "{out:#?}");
 }
+
+// ---- the simulator command ------------------------------------------------
+
+/// `coxedge-images simulator …` running as a child process; killed when
+/// dropped if a test failed before stopping it.
+struct Served {
+    child: std::process::Child,
+    /// The `NAME=VALUE` lines it printed on stdout, as printed.
+    lines: Vec<String>,
+    stderr: thread::JoinHandle<String>,
+}
+
+impl Served {
+    /// Starts it and waits (at most 20 s) for its `COXEDGE_API_KEY` line
+    /// and, with `--tls`, its `COXEDGE_CA_CERT` line.
+    fn start(args: &[&str]) -> Served {
+        let mut child = cli()
+            .arg("simulator")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines() {
+                match line {
+                    Ok(line) => {
+                        if tx.send(line).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+        });
+        let wanted = if args.contains(&"--tls") { 3 } else { 2 };
+        let mut served = Served {
+            child,
+            lines: Vec::new(),
+            stderr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while served.lines.len() < wanted {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => served.lines.push(line),
+                Err(_) => panic!(
+                    "the simulator printed {:?} and then nothing for 20 s",
+                    served.lines
+                ),
+            }
+        }
+        served
+    }
+
+    /// The value printed for `name`.
+    fn var(&self, name: &str) -> String {
+        let prefix = format!("{name}=");
+        self.lines
+            .iter()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {name} in {:?}", self.lines))
+            .to_owned()
+    }
+
+    /// The lines written to a file, for a shell to `source`.
+    #[cfg(unix)]
+    fn env_file(&self, tag: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "coxedge-cli-served-{tag}-{}.env",
+            std::process::id()
+        ));
+        std::fs::write(&path, self.lines.join("\n") + "\n").unwrap();
+        path
+    }
+
+    /// Sends `signal` (`TERM`, `INT`) and waits at most 5 s for the exit:
+    /// its status, how long it took, and what it wrote on stderr.
+    #[cfg(unix)]
+    fn stop(mut self, signal: &str) -> (std::process::ExitStatus, Duration, String) {
+        let pid = self.child.id().to_string();
+        let sent = Instant::now();
+        let kill = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success());
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let took = sent.elapsed();
+                let stderr = std::mem::replace(&mut self.stderr, thread::spawn(String::new));
+                return (status, took, stderr.join().unwrap());
+            }
+            assert!(
+                sent.elapsed() < Duration::from_secs(5),
+                "still running 5 s after SIG{signal}"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs `coxedge-images ARGS` from `sh` after it has `source`d `env_file`
+/// (with `set -a`, so the variables are exported), with no proxy set.
+#[cfg(unix)]
+fn sourced(env_file: &std::path::Path, args: &[&str]) -> Run {
+    let mut command = Command::new("sh");
+    for var in [
+        "HTTPS_PROXY",
+        "HTTP_PROXY",
+        "ALL_PROXY",
+        "https_proxy",
+        "http_proxy",
+        "all_proxy",
+    ] {
+        command.env_remove(var);
+    }
+    for var in ENV_VARS {
+        command.env_remove(var);
+    }
+    command
+        .arg("-c")
+        .arg(r#"set -a; . "$1"; set +a; shift; exec "$@""#)
+        .arg("sh")
+        .arg(env_file)
+        .arg(env!("CARGO_BIN_EXE_coxedge-images"));
+    run(command, args)
+}
+
+#[cfg(unix)]
+#[test]
+fn the_simulator_command_serves_what_a_shell_sources_until_sigterm() {
+    let served = Served::start(&["--port", "0"]);
+    assert_eq!(served.lines.len(), 2, "{:?}", served.lines);
+    assert!(
+        served.lines[0].starts_with("COXEDGE_BASE_URL="),
+        "{:?}",
+        served.lines
+    );
+    assert!(
+        served.lines[1].starts_with("COXEDGE_API_KEY="),
+        "{:?}",
+        served.lines
+    );
+    let base_url = served.var("COXEDGE_BASE_URL");
+    let port = base_url
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix("/api/v1"))
+        .unwrap_or_else(|| panic!("{base_url}"));
+    assert!(port.parse::<u16>().unwrap() > 0, "{base_url}");
+    let key = served.var("COXEDGE_API_KEY");
+    assert!(!key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+
+    let env_file = served.env_file("plain");
+    for transport in TRANSPORTS {
+        let out = sourced(
+            &env_file,
+            &[
+                "--transport",
+                transport,
+                "--service",
+                "any",
+                "--environment",
+                "where",
+                "--json",
+                "list",
+            ],
+        );
+        out.assert_code(0);
+        assert_eq!(ids(&out.json()), [centos_id(), ubuntu_id()], "{out:#?}");
+        assert!(!out.stderr.contains("built-in simulator"), "{out:#?}");
+    }
+    // A wrong key is refused, as by the API.
+    let mut command = cli();
+    command.env("COXEDGE_API_KEY", "not-the-key");
+    let out = run(
+        command,
+        &[
+            "--base-url",
+            &base_url,
+            "--service",
+            "s",
+            "--environment",
+            "e",
+            "list",
+        ],
+    );
+    out.assert_code(1);
+    assert!(out.stderr.contains("403"), "{out:#?}");
+    std::fs::remove_file(&env_file).unwrap();
+
+    let (status, took, stderr) = served.stop("TERM");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(took < Duration::from_secs(3), "took {took:?} to stop");
+    assert!(
+        !stderr.contains(&key),
+        "the key is only on stdout: {stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_simulator_command_stops_on_sigint_and_frees_its_port() {
+    let served = Served::start(&[]);
+    let base_url = served.var("COXEDGE_BASE_URL");
+    let authority = base_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix("/api/v1"))
+        .unwrap()
+        .to_owned();
+    let (status, took, _) = served.stop("INT");
+    assert_eq!(status.code(), Some(0));
+    assert!(took < Duration::from_secs(3), "took {took:?} to stop");
+    assert!(
+        std::net::TcpStream::connect(&authority).is_err(),
+        "{authority} still accepts connections"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_simulator_command_serves_tls_with_its_ca_file() {
+    use coxedge_images::transports::{Client, TransportConfig};
+
+    let served = Served::start(&["--tls"]);
+    assert_eq!(served.lines.len(), 3, "{:?}", served.lines);
+    let base_url = served.var("COXEDGE_BASE_URL");
+    assert!(base_url.starts_with("https://localhost:"), "{base_url}");
+    assert!(base_url.ends_with("/api/v1"), "{base_url}");
+    let ca_path = std::path::PathBuf::from(served.var("COXEDGE_CA_CERT"));
+    let pem = std::fs::read(&ca_path).expect("the CA file exists while serving");
+    assert!(
+        pem.starts_with(b"-----BEGIN CERTIFICATE-----"),
+        "{ca_path:?}"
+    );
+
+    // The library's client, trusting that CA, talks to it.
+    let endpoint = coxedge_images::Endpoint::builder()
+        .base_url(&base_url)
+        .service("any")
+        .environment("where")
+        .api_key(coxedge_images::ApiKey::new(served.var("COXEDGE_API_KEY")).unwrap())
+        .build()
+        .unwrap();
+    let config = TransportConfig::default()
+        .add_root_certificates_pem(&pem)
+        .unwrap();
+    let client = Client::ureq_with(endpoint.clone(), config).unwrap();
+    assert_eq!(
+        client
+            .list_images(&Default::default())
+            .unwrap()
+            .images
+            .len(),
+        2
+    );
+    // And one that does not trust it is refused.
+    let untrusting = Client::ureq_with(endpoint, TransportConfig::default()).unwrap();
+    assert!(untrusting.list_images(&Default::default()).is_err());
+
+    // The CLI, with the three variables sourced, when it reads
+    // COXEDGE_CA_CERT (its --ca-cert option).
+    let help = run(cli(), &["--help"]);
+    if help.stdout.contains("--ca-cert") {
+        let env_file = served.env_file("tls");
+        let out = sourced(
+            &env_file,
+            &[
+                "--service",
+                "any",
+                "--environment",
+                "where",
+                "--json",
+                "list",
+            ],
+        );
+        out.assert_code(0);
+        assert_eq!(ids(&out.json()), [centos_id(), ubuntu_id()], "{out:#?}");
+        std::fs::remove_file(&env_file).unwrap();
+    } else {
+        eprintln!("skipped: this coxedge-images has no --ca-cert (COXEDGE_CA_CERT) yet");
+    }
+
+    let (status, _, stderr) = served.stop("TERM");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!ca_path.exists(), "the CA file is removed on exit");
+}
+
+/// A file in the temporary directory, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(tag: &str, contents: &str) -> TempFile {
+        let path =
+            std::env::temp_dir().join(format!("coxedge-cli-{tag}-{}.json", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `list --json` against a served simulator, with its key and URL.
+fn list_served(served: &Served, extra: &[&str]) -> Run {
+    let mut command = cli();
+    command.env("COXEDGE_API_KEY", served.var("COXEDGE_API_KEY"));
+    let base_url = served.var("COXEDGE_BASE_URL");
+    let mut args = vec![
+        "--base-url",
+        &base_url,
+        "--service",
+        "s",
+        "--environment",
+        "e",
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--json", "list"]);
+    run(command, &args)
+}
+
+#[test]
+fn the_simulator_command_serves_the_images_of_a_file() {
+    let file = TempFile::new(
+        "images",
+        r#"{"data": [{"stackId": "st-1", "id": "st-1/debian/v12", "slug": "mine",
+            "family": "debian", "tag": "v12", "createdAt": "2024-05-06T07:08:09Z",
+            "description": "from a file", "reference": "mine/debian:v12", "status": "READY"}],
+            "metadata": {"recordCount": 1}}"#,
+    );
+    let served = Served::start(&["--images", file.path()]);
+    let out = list_served(&served, &[]);
+    out.assert_code(0);
+    let list = out.json();
+    assert_eq!(ids(&list), ["st-1/debian/v12"], "{out:#?}");
+    assert_eq!(list[0]["description"], "from a file");
+}
+
+#[test]
+fn a_bad_images_file_names_the_file_and_the_json_path() {
+    let file = TempFile::new(
+        "bad-images",
+        r#"{"data": [{"stackId": "st-1", "id": "st-1/debian/v12", "slug": "mine",
+            "family": "debian", "tag": "v12", "createdAt": 12,
+            "reference": "mine/debian:v12", "status": "READY"}]}"#,
+    );
+    let out = run(cli(), &["simulator", "--images", file.path()]);
+    out.assert_code(2);
+    assert!(out.stderr.contains(file.path()), "{out:#?}");
+    assert!(out.stderr.contains("data[0].createdAt"), "{out:#?}");
+    assert!(out.stdout.is_empty(), "{out:#?}");
+
+    let out = run(cli(), &["simulator", "--images", "/no/such/images.json"]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("/no/such/images.json"), "{out:#?}");
+}
+
+#[test]
+fn a_fault_flag_is_seen_by_clients() {
+    // The first GET answers 503 with Retry-After: 0; the client retries.
+    let served = Served::start(&["--fault", "503:times=1:method=GET:retry-after=0"]);
+    let out = list_served(&served, &[]);
+    out.assert_code(0);
+    let lines = out.stderr_lines();
+    assert_eq!(lines.len(), 1, "{out:#?}");
+    assert!(
+        lines[0].contains("503") && lines[0].contains("retrying"),
+        "{out:#?}"
+    );
+    assert_eq!(ids(&out.json()), [centos_id(), ubuntu_id()]);
+
+    // Every request answered 429: the client gives up, saying why.
+    let served = Served::start(&["--fault", "429:100%:retry-after=0"]);
+    let out = list_served(&served, &[]);
+    out.assert_code(1);
+    assert!(out.stderr.contains("429"), "{out:#?}");
+}
+
+#[test]
+fn a_bad_fault_flag_is_a_usage_error() {
+    for spec in ["teapot", "503:2", "delay:5"] {
+        let out = run(cli(), &["simulator", "--fault", spec]);
+        out.assert_code(2);
+        assert!(out.stderr.contains("--fault"), "{spec}: {out:#?}");
+        assert!(out.stdout.is_empty(), "{spec}: {out:#?}");
+    }
+}
+
+#[test]
+fn a_port_in_use_fails_with_exit_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = run(cli(), &["simulator", "--port", &port]);
+    out.assert_code(1);
+    assert!(out.stderr.contains(&port), "{out:#?}");
+    assert!(out.stdout.is_empty(), "{out:#?}");
+}

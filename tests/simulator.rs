@@ -393,6 +393,12 @@ fn missing_key_is_401_and_wrong_key_is_403() {
     let raw = send_with_key(&sim, "GET", IMAGES, None, None).unwrap();
     assert_eq!(raw.status, 401);
     assert_eq!(raw.json()["errors"][0]["code"], 401);
+    // An empty key is no key: 401, as for a missing one, not 403.
+    for empty in ["", "   "] {
+        let raw = send_with_key(&sim, "GET", IMAGES, Some(empty), None).unwrap();
+        assert_eq!(raw.status, 401, "{empty:?}");
+        assert_eq!(raw.json()["errors"][0]["code"], 401);
+    }
     let raw = send_with_key(&sim, "GET", IMAGES, Some("guessed-key"), None).unwrap();
     assert_eq!(raw.status, 403);
     assert!(!String::from_utf8_lossy(&raw.body).contains("guessed-key"));
@@ -453,10 +459,19 @@ fn start_task(sim: &Simulator, method: &str, target: &str, body: Option<&str>) -
     body["taskId"].as_str().unwrap().to_owned()
 }
 
-fn poll(sim: &Simulator, task: &str) -> Value {
+/// The answer to a poll, as sent.
+fn poll_raw(sim: &Simulator, task: &str) -> Value {
     let raw = get(sim, &format!("/api/v1/tasks/{task}"));
     assert_eq!(raw.status, 200);
     raw.json()
+}
+
+/// The task of a poll answered in the default shape,
+/// `{"data": {"id", "status", "created", "result"}}`: the `data` object.
+fn poll(sim: &Simulator, task: &str) -> Value {
+    let answer = poll_raw(sim, task);
+    assert!(answer.get("taskStatus").is_none(), "{answer}");
+    answer["data"].clone()
 }
 
 const CREATE: &str = r#"{"family": "mine", "tag": "v1", "workloadId": "w-1", "instanceName": "vm-1", "description": "made here"}"#;
@@ -466,18 +481,18 @@ fn create_polls_pending_then_success_and_adds_the_image() {
     let sim = Simulator::start();
     let task = start_task(&sim, "POST", IMAGES, Some(CREATE));
     assert_eq!(task.len(), 36, "{task}");
-    assert_eq!(poll(&sim, &task)["taskStatus"], "PENDING");
-    assert_eq!(poll(&sim, &task)["taskStatus"], "PENDING");
+    assert_eq!(poll(&sim, &task)["status"], "PENDING");
+    assert_eq!(poll(&sim, &task)["status"], "PENDING");
     assert_eq!(
         sim.images().len(),
         2,
         "nothing changes before the task ends"
     );
     let done = poll(&sim, &task);
-    assert_eq!(done["taskStatus"], "SUCCESS");
-    assert_eq!(done["taskId"], task.as_str());
+    assert_eq!(done["status"], "SUCCESS");
+    assert_eq!(done["id"], task.as_str());
     assert_eq!(done["result"]["family"], "mine");
-    assert_eq!(poll(&sim, &task)["taskStatus"], "SUCCESS");
+    assert_eq!(poll(&sim, &task)["status"], "SUCCESS");
 
     let raw = get(&sim, &format!("{IMAGES}/{CUSTOM_STACK_ID}/mine/v1"));
     assert_eq!(raw.status, 200);
@@ -529,7 +544,7 @@ fn delete_removes_the_image_when_the_task_succeeds() {
     let sim = Simulator::builder().task_polls(0).build().unwrap();
     let task = start_task(&sim, "DELETE", UBUNTU, None);
     let done = poll(&sim, &task);
-    assert_eq!(done["taskStatus"], "SUCCESS");
+    assert_eq!(done["status"], "SUCCESS");
     assert_eq!(get(&sim, UBUNTU).status, 404);
     assert_eq!(sim.images().len(), 1);
     assert_eq!(send(&sim, "DELETE", UBUNTU, None).unwrap().status, 404);
@@ -547,11 +562,11 @@ fn failing_tasks_change_nothing() {
             .build()
             .unwrap();
         let task = start_task(&sim, "POST", IMAGES, Some(CREATE));
-        assert_eq!(poll(&sim, &task)["taskStatus"], "PENDING");
-        assert_eq!(poll(&sim, &task)["taskStatus"], spelling);
+        assert_eq!(poll(&sim, &task)["status"], "PENDING");
+        assert_eq!(poll(&sim, &task)["status"], spelling);
         let task = start_task(&sim, "DELETE", UBUNTU, None);
-        assert_eq!(poll(&sim, &task)["taskStatus"], "PENDING");
-        assert_eq!(poll(&sim, &task)["taskStatus"], spelling);
+        assert_eq!(poll(&sim, &task)["status"], "PENDING");
+        assert_eq!(poll(&sim, &task)["status"], spelling);
         assert_eq!(sim.images().len(), 2);
     }
 }
@@ -564,22 +579,139 @@ fn task_shapes() {
         .build()
         .unwrap();
     let task = start_task(&sim, "POST", IMAGES, Some(CREATE));
-    let pending = poll(&sim, &task);
+    let pending = poll_raw(&sim, &task);
     assert_eq!(pending["data"]["id"], task.as_str());
     assert_eq!(pending["data"]["status"], "PENDING");
     assert!(pending["data"]["created"].as_str().unwrap().contains('T'));
     assert!(pending.get("taskStatus").is_none());
-    assert_eq!(poll(&sim, &task)["data"]["status"], "SUCCESS");
+    assert_eq!(poll_raw(&sim, &task)["data"]["status"], "SUCCESS");
 
     let sim = Simulator::builder()
         .task_shape(TaskShape::TopLevel)
         .build()
         .unwrap();
     let task = start_task(&sim, "POST", IMAGES, Some(CREATE));
-    let pending = poll(&sim, &task);
+    let pending = poll_raw(&sim, &task);
     assert_eq!(pending["taskStatus"], "PENDING");
     assert_eq!(pending["result"], Value::Null);
     assert!(pending.get("data").is_none());
+}
+
+/// The task poll as the public clients of the API decode it, written here
+/// from the API notes (`{"data": {"id", "status", "created", "result"}}`,
+/// unknown fields ignored, a task over when its status is `SUCCESS` or
+/// `FAILURE`), independent of the crate's own decoder.
+mod public_client {
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    #[derive(Debug, Deserialize)]
+    pub struct Answer {
+        pub data: Task,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct Task {
+        pub id: String,
+        pub status: String,
+        pub created: String,
+        #[serde(default)]
+        pub result: Value,
+    }
+
+    impl Task {
+        /// Whether such a client stops polling.
+        pub fn is_over(&self) -> bool {
+            self.status == "SUCCESS" || self.status == "FAILURE"
+        }
+    }
+
+    pub fn decode(body: &[u8]) -> Task {
+        match serde_json::from_slice::<Answer>(body) {
+            Ok(answer) => answer.data,
+            Err(e) => panic!(
+                "a public client cannot read the poll ({e}): {}",
+                String::from_utf8_lossy(body)
+            ),
+        }
+    }
+}
+
+/// Polls like a public client: at most `limit` times, until it is over.
+fn poll_as_public_client(sim: &Simulator, task: &str, limit: usize) -> public_client::Task {
+    for _ in 0..limit {
+        let raw = get(sim, &format!("/api/v1/tasks/{task}"));
+        assert_eq!(raw.status, 200);
+        let polled = public_client::decode(&raw.body);
+        assert_eq!(polled.id, task);
+        assert!(
+            time::OffsetDateTime::parse(
+                &polled.created,
+                &time::format_description::well_known::Rfc3339
+            )
+            .is_ok(),
+            "{}",
+            polled.created
+        );
+        if polled.is_over() {
+            return polled;
+        }
+        assert_eq!(polled.status, "PENDING");
+        assert!(polled.result.is_null(), "{:?}", polled.result);
+    }
+    panic!("task {task} still not over after {limit} polls");
+}
+
+#[test]
+fn public_clients_see_tasks_finish_by_default() {
+    let sim = Simulator::start();
+    let task = start_task(&sim, "POST", IMAGES, Some(CREATE));
+    let done = poll_as_public_client(&sim, &task, 10);
+    assert_eq!(done.status, "SUCCESS");
+    let id = format!("{CUSTOM_STACK_ID}/mine/v1");
+    assert_eq!(done.result["id"], id.as_str());
+    assert_eq!(done.result["name"], "custom/mine:v1");
+
+    let task = start_task(&sim, "DELETE", UBUNTU, None);
+    let done = poll_as_public_client(&sim, &task, 10);
+    assert_eq!(done.status, "SUCCESS");
+    let id = format!("{SEED_STACK_ID}/ubuntu/v20201110");
+    assert_eq!(done.result["id"], id.as_str());
+    assert_eq!(done.result["name"], "cox-edge/ubuntu:v20201110");
+}
+
+#[test]
+fn public_clients_see_failed_tasks_end() {
+    let sim = Simulator::builder()
+        .task_outcome(TaskOutcome::Failure)
+        .build()
+        .unwrap();
+    let task = start_task(&sim, "DELETE", UBUNTU, None);
+    let done = poll_as_public_client(&sim, &task, 10);
+    assert_eq!(done.status, "FAILURE");
+    assert!(
+        done.result["message"].as_str().unwrap().contains("failed"),
+        "{:?}",
+        done.result
+    );
+    let id = format!("{SEED_STACK_ID}/ubuntu/v20201110");
+    assert_eq!(done.result["id"], id.as_str());
+    assert_eq!(sim.images().len(), 2);
+}
+
+#[test]
+fn task_ids_are_unique_across_simulators_in_a_process() {
+    let (a, b) = (Simulator::start(), Simulator::start());
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..20 {
+        for sim in [&a, &b] {
+            let task = start_task(sim, "DELETE", UBUNTU, None);
+            assert!(seen.insert(task.clone()), "{task} handed out twice");
+        }
+    }
+    // Each simulator knows only its own tasks.
+    let task = start_task(&a, "DELETE", UBUNTU, None);
+    assert_eq!(get(&b, &format!("/api/v1/tasks/{task}")).status, 404);
 }
 
 #[test]
@@ -642,6 +774,88 @@ fn faults_apply_in_order_and_by_route() {
     assert_eq!(get(&sim, "/api/v1/tasks/x").status, 404);
 }
 
+/// The statuses of `n` list requests.
+fn statuses(sim: &Simulator, n: usize) -> Vec<u16> {
+    (0..n).map(|_| get(sim, IMAGES).status).collect()
+}
+
+#[test]
+fn chance_faults_are_random_and_reproducible_with_a_seed() {
+    let start = |seed| {
+        Simulator::builder()
+            .random_seed(seed)
+            .fault(Fault::sometimes(
+                0.5,
+                FaultAction::status(StatusCode::SERVICE_UNAVAILABLE),
+            ))
+            .build()
+            .unwrap()
+    };
+    let first = statuses(&start(7), 40);
+    assert!(first.iter().all(|s| *s == 200 || *s == 503), "{first:?}");
+    assert!(first.contains(&200) && first.contains(&503), "{first:?}");
+    assert_eq!(statuses(&start(7), 40), first, "same seed, same faults");
+    assert_ne!(statuses(&start(8), 40), first, "another seed, other faults");
+
+    let never = Simulator::builder()
+        .fault(Fault::sometimes(0.0, FaultAction::Reset))
+        .build()
+        .unwrap();
+    assert_eq!(statuses(&never, 10), vec![200; 10]);
+    let always = Simulator::builder()
+        .fault(Fault::sometimes(
+            1.0,
+            FaultAction::status(StatusCode::TOO_MANY_REQUESTS),
+        ))
+        .build()
+        .unwrap();
+    assert_eq!(statuses(&always, 10), vec![429; 10]);
+}
+
+#[test]
+fn a_spared_request_goes_on_to_the_next_fault() {
+    let sim = Simulator::builder()
+        .fault(Fault::sometimes(0.0, FaultAction::Reset))
+        .fault(Fault::once(FaultAction::status(StatusCode::BAD_GATEWAY)))
+        .build()
+        .unwrap();
+    assert_eq!(statuses(&sim, 2), [502, 200]);
+}
+
+#[test]
+fn starts_with_given_images_on_a_given_address() {
+    let image = Image::new(
+        ImageId::new("s1", "fam", "t1").unwrap(),
+        "mine",
+        time::macros::datetime!(2024-01-02 03:04:05 UTC),
+        ImageStatus::Ready,
+    );
+    let sim = Simulator::builder()
+        .images([image.clone(), image.clone()])
+        .bind("127.0.0.2:0".parse().unwrap())
+        .build();
+    // 127.0.0.2 is loopback, but not every system routes it.
+    let sim = match sim {
+        Ok(sim) => sim,
+        Err(e) if e.kind() == io::ErrorKind::AddrNotAvailable => Simulator::builder()
+            .images([image.clone()])
+            .build()
+            .unwrap(),
+        Err(e) => panic!("{e}"),
+    };
+    assert!(sim.local_addr().ip().is_loopback());
+    assert!(
+        sim.base_url()
+            .starts_with(&format!("http://{}:", sim.local_addr().ip())),
+        "{}",
+        sim.base_url()
+    );
+    assert_eq!(sim.images(), vec![image]);
+    let list = decode_image_list(get(&sim, IMAGES).into_http()).unwrap();
+    assert_eq!(list.images.len(), 1);
+    assert_eq!(list.images[0].id.as_str(), "s1/fam/t1");
+}
+
 #[test]
 fn replacing_faults_do_not_run_the_request() {
     let sim = Simulator::builder().task_polls(0).build().unwrap();
@@ -651,7 +865,7 @@ fn replacing_faults_do_not_run_the_request() {
     );
     assert_eq!(send(&sim, "DELETE", UBUNTU, None).unwrap().status, 503);
     let task = start_task(&sim, "DELETE", UBUNTU, None);
-    assert_eq!(poll(&sim, &task)["taskStatus"], "SUCCESS");
+    assert_eq!(poll(&sim, &task)["status"], "SUCCESS");
 }
 
 #[test]
