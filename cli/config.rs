@@ -11,12 +11,19 @@
 //!   script that forgot its key is never answered with simulated data);
 //! - a key: service and environment are required (each error names its flag
 //!   and environment variable); the base URL defaults to the real API's.
+//!   Only a base URL on this machine (loopback or `localhost`, where a local
+//!   stand-in started by `coxedge-images simulator` listens) may leave both
+//!   out: the simulator's own service and environment are used, so the
+//!   variables it prints are all a shell needs.
 
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
+use coxedge_images::simulator::{
+    ENVIRONMENT as SIMULATOR_ENVIRONMENT, SERVICE as SIMULATOR_SERVICE,
+};
 use coxedge_images::{ApiKey, Endpoint};
 
 use crate::args::{API_KEY_ENV, GlobalArgs};
@@ -134,6 +141,17 @@ fn trim_one_newline(mut text: String) -> String {
     text
 }
 
+/// Whether `url` names a host on this machine (a loopback address or
+/// `localhost`): the only place a local stand-in of the API can be.
+fn is_local_url(url: &str) -> bool {
+    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
 /// Decides the target from the options and the key; see the module
 /// documentation for the rules. Empty option values count as not given.
 pub fn resolve(args: &GlobalArgs, key: Option<RawKey>) -> Result<Target, CliError> {
@@ -180,9 +198,21 @@ pub fn resolve(args: &GlobalArgs, key: Option<RawKey>) -> Result<Target, CliErro
     // ApiKey's errors name the problem, never the key.
     let api_key = ApiKey::new(&key.text)
         .map_err(|e| CliError::usage(format!("{e} (read from {key_origin})")))?;
-    let service = service.ok_or_else(|| missing("service code", "--service", "COXEDGE_SERVICE"))?;
-    let environment = environment
-        .ok_or_else(|| missing("environment", "--environment", "COXEDGE_ENVIRONMENT"))?;
+    // A local stand-in (`coxedge-images simulator`) serves any service and
+    // environment: its printed variables (base URL and key) are enough.
+    // Anywhere else both are required, so a script never guesses them.
+    let local = base_url.as_deref().is_some_and(is_local_url);
+    let (service, environment) = match (service, environment) {
+        (None, None) if local => (
+            SIMULATOR_SERVICE.to_owned(),
+            SIMULATOR_ENVIRONMENT.to_owned(),
+        ),
+        (service, environment) => (
+            service.ok_or_else(|| missing("service code", "--service", "COXEDGE_SERVICE"))?,
+            environment
+                .ok_or_else(|| missing("environment", "--environment", "COXEDGE_ENVIRONMENT"))?,
+        ),
+    };
 
     let mut builder = Endpoint::builder()
         .service(service)
@@ -262,6 +292,40 @@ mod tests {
             "{message}"
         );
         assert!(message.contains(" are given"), "{message}");
+    }
+
+    #[test]
+    fn a_local_base_url_may_leave_out_service_and_environment() {
+        let key = || {
+            Some(RawKey {
+                text: "k".into(),
+                source: KeySource::Env,
+            })
+        };
+        for url in [
+            "http://127.0.0.1:4000/api/v1",
+            "http://localhost:1/api/v1",
+            "https://[::1]:9/api/v1",
+        ] {
+            let mut a = args();
+            a.base_url = Some(url.into());
+            let Ok(Target::Api(endpoint)) = resolve(&a, key()) else {
+                panic!("{url}: a local stand-in needs no service or environment");
+            };
+            assert_eq!(endpoint.service(), SIMULATOR_SERVICE);
+            assert_eq!(endpoint.environment(), SIMULATOR_ENVIRONMENT);
+        }
+        // Anywhere else, or with only one of the two given, both are required.
+        for (url, service) in [
+            ("https://portal.example/api/v1", None),
+            ("http://10.0.0.1/api/v1", None),
+            ("http://127.0.0.1:4000/api/v1", Some("cox")),
+        ] {
+            let mut a = args();
+            a.base_url = Some(url.into());
+            a.service = service.map(Into::into);
+            assert!(resolve(&a, key()).is_err(), "{url}");
+        }
     }
 
     #[test]
