@@ -2,11 +2,13 @@
 
 use coxedge_images::time::{Date, Month, OffsetDateTime, Time, UtcOffset};
 use coxedge_images::{
-    ApiErrorCode, ErrorKind, Image, ImageId, ImageList, ImageStatus, ListMetadata, RetryAfter,
-    decode_image, decode_image_list,
+    ApiErrorCode, ErrorKind, Image, ImageStatus, RetryAfter, decode_image, decode_image_list,
 };
 use http::{HeaderMap, Response, StatusCode};
 use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestRunner};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 const SPEC_LIST: &str = r#"{
@@ -236,121 +238,663 @@ fn empty_and_encoded_bodies_are_typed_errors() {
     assert!(list.unwrap().images.is_empty());
 }
 
-// ---- properties ----
+// ---- properties: documents written by the tests, judged field by field ----
+//
+// The documents are built as JSON values from the specification's field
+// names (never with the crate's own `Serialize`), with timestamps written
+// by the test, and one optional targeted fault at a known place; the oracle
+// says what each field must decode to, or at which JSON path decoding must
+// fail.
+
+/// One image's fields as generated.
+#[derive(Debug, Clone)]
+struct WireFields {
+    stack: String,
+    family: String,
+    tag: String,
+    slug: String,
+    reference: String,
+    /// Absent, `null`, or a text.
+    description: Option<Option<String>>,
+    status: &'static str,
+    /// Year, month, day, hour, minute, second, fraction digits (0 = none),
+    /// fraction value, offset in minutes, `Z` for a zero offset.
+    created: (i32, u8, u8, u8, u8, u8, u32, u32, i32, bool),
+    /// Send `id`, the three part fields, or both.
+    id_form: IdForm,
+    /// An unknown field the decoder must ignore.
+    extra: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum IdForm {
+    Id,
+    Parts,
+    Both,
+}
 
 fn part() -> impl Strategy<Value = String> {
-    "[^/]{1,8}".prop_filter("dot segment", |s| s != "." && s != "..")
-}
-
-fn timestamp() -> impl Strategy<Value = OffsetDateTime> {
-    (
-        0i32..=9999,
-        1u8..=12,
-        1u8..=28,
-        0u8..24,
-        0u8..60,
-        0u8..60,
-        0u32..1_000_000_000,
-        -(23 * 60 + 59)..=(23 * 60 + 59i32),
-    )
-        .prop_map(|(y, mo, d, h, mi, s, ns, offset_minutes)| {
-            let date = Date::from_calendar_date(y, Month::try_from(mo).unwrap(), d).unwrap();
-            let time = Time::from_hms_nano(h, mi, s, ns).unwrap();
-            let offset = UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
-            date.with_time(time).assume_offset(offset)
-        })
-}
-
-fn status() -> impl Strategy<Value = ImageStatus> {
     prop_oneof![
-        Just(ImageStatus::Ready),
-        Just(ImageStatus::Pending),
-        Just(ImageStatus::Processing),
-        Just(ImageStatus::Failed),
-        Just(ImageStatus::StatusUnknown),
-        "[A-Z_]{1,12}".prop_map(|s| ImageStatus::from(s.as_str())),
+        4 => "[a-z0-9._-]{1,8}",
+        1 => "[^/]{1,6}",
     ]
+    .prop_filter("dot segment", |s| s != "." && s != "..")
 }
 
-pub fn image() -> impl Strategy<Value = Image> {
+fn free_text() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9 \"\\\\/:\u{e9}\u{1F600}\n\t-]{0,16}"
+}
+
+/// The statuses sent, and what each must decode to.
+const STATUSES: [&str; 8] = [
+    "READY",
+    "PENDING",
+    "PROCESSING",
+    "FAILED",
+    "IMAGE_STATUS_UNKNOWN",
+    "ready",
+    "DEPRECATED",
+    "Shiny_New",
+];
+
+fn expected_status(sent: &str) -> ImageStatus {
+    match sent {
+        "READY" | "ready" => ImageStatus::Ready,
+        "PENDING" => ImageStatus::Pending,
+        "PROCESSING" => ImageStatus::Processing,
+        "FAILED" => ImageStatus::Failed,
+        "IMAGE_STATUS_UNKNOWN" => ImageStatus::StatusUnknown,
+        other => ImageStatus::Other(other.to_owned()),
+    }
+}
+
+fn wire_fields() -> impl Strategy<Value = WireFields> {
+    let created = (
+        (0i32..=9999, 1u8..=12, 1u8..=28, 0u8..24, 0u8..60, 0u8..60),
+        (0u32..=9).prop_flat_map(|digits| (Just(digits), 0..10u32.pow(digits))),
+        -(23 * 60 + 59)..=(23 * 60 + 59i32),
+        any::<bool>(),
+    )
+        .prop_map(|((y, mo, d, h, mi, s), (digits, frac), offset, z)| {
+            (y, mo, d, h, mi, s, digits, frac, offset, z)
+        });
     (
-        part(),
-        part(),
-        part(),
-        any::<String>(),
-        timestamp(),
-        proptest::option::of(any::<String>()),
-        any::<String>(),
-        status(),
+        (part(), part(), part(), free_text(), free_text()),
+        proptest::option::of(proptest::option::of(free_text())),
+        proptest::sample::select(&STATUSES[..]),
+        created,
+        prop_oneof![Just(IdForm::Id), Just(IdForm::Parts), Just(IdForm::Both)],
+        any::<bool>(),
     )
         .prop_map(
-            |(stack, family, tag, slug, created, description, reference, status)| {
-                let mut image = Image::new(
-                    ImageId::new(&stack, &family, &tag).unwrap(),
+            |(
+                (stack, family, tag, slug, reference),
+                description,
+                status,
+                created,
+                id_form,
+                extra,
+            )| {
+                WireFields {
+                    stack,
+                    family,
+                    tag,
                     slug,
-                    created,
+                    reference,
+                    description,
                     status,
-                )
-                .with_reference(reference);
-                image.description = description;
-                image
+                    created,
+                    id_form,
+                    extra,
+                }
             },
         )
 }
 
-proptest! {
-    #[test]
-    fn encode_then_decode_is_identity(images in proptest::collection::vec(image(), 0..8), count in proptest::option::of(any::<u64>())) {
-        let mut metadata = ListMetadata::default();
-        metadata.record_count = count;
-        let body = serde_json::to_vec(&serde_json::json!({"data": images, "metadata": metadata})).unwrap();
-        let decoded = decode_image_list(Response::new(body)).unwrap();
-        prop_assert_eq!(decoded, ImageList::new(images, metadata));
+impl WireFields {
+    /// The timestamp as RFC 3339 text, written here digit by digit.
+    fn created_text(&self) -> String {
+        let (y, mo, d, h, mi, s, digits, frac, offset, z) = self.created;
+        let fraction = if digits == 0 {
+            String::new()
+        } else {
+            format!(".{frac:0width$}", width = digits as usize)
+        };
+        let zone = if offset == 0 && z {
+            "Z".to_owned()
+        } else {
+            let sign = if offset < 0 { '-' } else { '+' };
+            format!("{sign}{:02}:{:02}", offset.abs() / 60, offset.abs() % 60)
+        };
+        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{fraction}{zone}")
     }
 
-    #[test]
-    fn arbitrary_bytes_never_panic(status in 100u16..1000, body in proptest::collection::vec(any::<u8>(), 0..256)) {
-        let status = StatusCode::from_u16(status).unwrap();
-        let make = || Response::builder().status(status).body(body.clone()).unwrap();
-        let list = decode_image_list(make());
-        let one = decode_image(make());
-        if !status.is_success() {
-            prop_assert!(list.is_err() && one.is_err());
+    /// The same instant, made with `time`'s constructors (no parsing).
+    fn created_value(&self) -> OffsetDateTime {
+        let (y, mo, d, h, mi, s, digits, frac, offset, _) = self.created;
+        let nanos = frac * 10u32.pow(9 - digits);
+        Date::from_calendar_date(y, Month::try_from(mo).unwrap(), d)
+            .unwrap()
+            .with_time(Time::from_hms_nano(h, mi, s, nanos).unwrap())
+            .assume_offset(UtcOffset::from_whole_seconds(offset * 60).unwrap())
+    }
+
+    fn id_text(&self) -> String {
+        format!("{}/{}/{}", self.stack, self.family, self.tag)
+    }
+
+    fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::json;
+        let mut m = serde_json::Map::new();
+        if !matches!(self.id_form, IdForm::Parts) {
+            m.insert("id".into(), json!(self.id_text()));
         }
-        if let Err(e) = list { prop_assert!(!e.to_string().is_empty()); }
+        if !matches!(self.id_form, IdForm::Id) {
+            m.insert("stackId".into(), json!(self.stack));
+            m.insert("family".into(), json!(self.family));
+            m.insert("tag".into(), json!(self.tag));
+        }
+        m.insert("slug".into(), json!(self.slug));
+        m.insert("createdAt".into(), json!(self.created_text()));
+        match &self.description {
+            None => {}
+            Some(None) => {
+                m.insert("description".into(), serde_json::Value::Null);
+            }
+            Some(Some(text)) => {
+                m.insert("description".into(), json!(text));
+            }
+        }
+        m.insert("reference".into(), json!(self.reference));
+        m.insert("status".into(), json!(self.status));
+        if self.extra {
+            m.insert(
+                "deprecation".into(),
+                json!({"deprecationDate": null, "obsoletionDate": "2030-01-01T00:00:00Z"}),
+            );
+        }
+        m
     }
 
-    #[test]
-    fn arbitrary_json_never_panics(value in json_value()) {
-        let body = serde_json::to_vec(&serde_json::json!({"data": value})).unwrap();
-        let _ = decode_image_list(Response::new(body.clone()));
-        let _ = decode_image(Response::new(body));
+    fn check(&self, image: &Image) -> Result<(), TestCaseError> {
+        prop_assert_eq!(image.id.as_str(), self.id_text());
+        prop_assert_eq!(image.stack_id(), self.stack.as_str());
+        prop_assert_eq!(image.family(), self.family.as_str());
+        prop_assert_eq!(image.tag(), self.tag.as_str());
+        prop_assert_eq!(&image.slug, &self.slug);
+        prop_assert_eq!(&image.reference, &self.reference);
+        prop_assert_eq!(
+            image.description.clone(),
+            self.description.clone().flatten()
+        );
+        let created = self.created_value();
+        prop_assert_eq!(image.created_at, created);
+        prop_assert_eq!(image.created_at.offset(), created.offset());
+        match (expected_status(self.status), &image.status) {
+            // An unknown status is kept exactly as sent.
+            (ImageStatus::Other(sent), ImageStatus::Other(got)) => prop_assert_eq!(&sent, got),
+            (want, got) => {
+                prop_assert!(!matches!(got, ImageStatus::Other(_)), "{:?}", got);
+                prop_assert_eq!(&want, got);
+            }
+        }
+        Ok(())
     }
 }
 
-fn json_value() -> impl Strategy<Value = serde_json::Value> {
-    let leaf = prop_oneof![
-        Just(serde_json::Value::Null),
-        any::<bool>().prop_map(serde_json::Value::from),
-        any::<i64>().prop_map(serde_json::Value::from),
-        "[a-zA-Z0-9/:._ -]{0,20}".prop_map(serde_json::Value::from),
+/// A fault put into one image, with where decoding must say it broke:
+/// a field of that image (`Some(name)`) or the image object itself.
+#[derive(Debug, Clone)]
+enum ImageFault {
+    /// The field holds a value of the wrong JSON type.
+    WrongType(&'static str, serde_json::Value),
+    /// A required field is absent.
+    Missing(&'static str),
+    /// `createdAt` is not RFC 3339.
+    BadTimestamp(&'static str),
+    /// `id` is not `stackId/family/tag`.
+    BadId(&'static str),
+    /// A part field disagrees with the id.
+    Mismatch(&'static str),
+    /// Neither `id` nor all three parts.
+    NoId,
+}
+
+impl ImageFault {
+    /// The field the error must name (`None`: the image object).
+    fn field(&self) -> Option<&'static str> {
+        match self {
+            ImageFault::WrongType(field, _) => Some(field),
+            ImageFault::BadTimestamp(_) => Some("createdAt"),
+            ImageFault::BadId(_) => Some("id"),
+            ImageFault::Missing(_) | ImageFault::Mismatch(_) | ImageFault::NoId => None,
+        }
+    }
+
+    /// What the message must say, when the class of fault fixes it.
+    fn says(&self) -> Option<String> {
+        match self {
+            ImageFault::Missing(field) => Some(format!("missing field `{field}`")),
+            ImageFault::NoId => Some("missing field `id`".to_owned()),
+            ImageFault::Mismatch(field) => Some(format!("{field} \"")),
+            _ => None,
+        }
+    }
+
+    fn class(&self) -> &'static str {
+        match self {
+            ImageFault::WrongType(..) => "wrong type",
+            ImageFault::Missing(_) => "missing",
+            ImageFault::BadTimestamp(_) => "bad timestamp",
+            ImageFault::BadId(_) => "bad id",
+            ImageFault::Mismatch(_) => "mismatch",
+            ImageFault::NoId => "no id",
+        }
+    }
+
+    fn apply(&self, wire: &WireFields, m: &mut serde_json::Map<String, serde_json::Value>) {
+        match self {
+            ImageFault::WrongType(field, value) => {
+                m.insert((*field).into(), value.clone());
+            }
+            ImageFault::Missing(field) => {
+                m.remove(*field);
+            }
+            ImageFault::BadTimestamp(text) => {
+                m.insert("createdAt".into(), (*text).into());
+            }
+            ImageFault::BadId(text) => {
+                m.insert("id".into(), (*text).into());
+            }
+            ImageFault::Mismatch(field) => {
+                let id = wire.id_text();
+                m.insert("id".into(), id.into());
+                m.insert((*field).into(), "not-the-same".into());
+            }
+            ImageFault::NoId => {
+                m.remove("id");
+                m.remove("tag");
+            }
+        }
+    }
+}
+
+fn image_fault() -> impl Strategy<Value = ImageFault> {
+    use serde_json::json;
+    let string_field = proptest::sample::select(vec![
+        "slug",
+        "createdAt",
+        "reference",
+        "status",
+        "id",
+        "stackId",
+        "family",
+        "tag",
+        "description",
+    ]);
+    let wrong = prop_oneof![
+        Just(json!(7)),
+        Just(json!(["x"])),
+        Just(json!({"x": 1})),
+        Just(json!(true)),
     ];
-    leaf.prop_recursive(4, 32, 6, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
-            proptest::collection::btree_map(
-                prop_oneof![
-                    Just("id".to_owned()),
-                    Just("createdAt".to_owned()),
-                    Just("status".to_owned()),
-                    "[a-z]{1,6}"
-                ],
-                inner,
-                0..6
-            )
-            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
-        ]
-    })
+    prop_oneof![
+        3 => (string_field, wrong)
+            .prop_map(|(f, v)| ImageFault::WrongType(f, v)),
+        // `null` where a string is required.
+        1 => proptest::sample::select(vec!["slug", "createdAt", "reference", "status"])
+            .prop_map(|f| ImageFault::WrongType(f, serde_json::Value::Null)),
+        2 => proptest::sample::select(vec!["slug", "createdAt", "reference", "status"])
+            .prop_map(ImageFault::Missing),
+        2 => proptest::sample::select(vec![
+            "yesterday",
+            "",
+            "2020-11-10",
+            "2020-02-30T00:00:00Z",
+            "2020-11-10T25:00:00Z",
+            "2020-11-10T20:33:32",
+            "2020-11-10T20:33:32.Z",
+            "1605040412",
+        ])
+        .prop_map(ImageFault::BadTimestamp),
+        1 => proptest::sample::select(vec!["a/b", "a/b/c/d", "a//c", "a/../c", "", "/a/b"])
+            .prop_map(ImageFault::BadId),
+        1 => proptest::sample::select(vec!["stackId", "family", "tag"]).prop_map(ImageFault::Mismatch),
+        1 => Just(ImageFault::NoId),
+    ]
+}
+
+/// A list document: images, metadata, and maybe one image fault.
+#[derive(Debug, Clone)]
+struct ListDoc {
+    images: Vec<WireFields>,
+    record_count: Option<u64>,
+    fault: Option<(proptest::sample::Index, ImageFault)>,
+}
+
+fn list_doc() -> impl Strategy<Value = ListDoc> {
+    (
+        proptest::collection::vec(wire_fields(), 0..5),
+        proptest::option::of(any::<u64>()),
+        proptest::option::weighted(0.55, (any::<proptest::sample::Index>(), image_fault())),
+    )
+        .prop_map(|(images, record_count, fault)| ListDoc {
+            images,
+            record_count,
+            fault,
+        })
+}
+
+/// Runs `check` on `cases` generated values and counts the outcome classes
+/// it reports, so a test can show its generator reaches each of them.
+fn run_counting<S: Strategy>(
+    strategy: S,
+    cases: u32,
+    check: impl Fn(&S::Value) -> Result<&'static str, TestCaseError>,
+) -> BTreeMap<&'static str, u32> {
+    let counts = RefCell::new(BTreeMap::new());
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&strategy, |value| {
+            let class = check(&value)?;
+            *counts.borrow_mut().entry(class).or_insert(0) += 1;
+            Ok(())
+        })
+        .unwrap();
+    let counts = counts.into_inner();
+    eprintln!("outcomes over {cases} cases: {counts:?}");
+    counts
+}
+
+/// The error of a result that must be one.
+fn error_of<T: std::fmt::Debug>(
+    result: Result<T, coxedge_images::Error>,
+) -> Result<coxedge_images::Error, TestCaseError> {
+    match result {
+        Ok(v) => Err(TestCaseError::fail(format!(
+            "decoded {v:?} where an error was expected"
+        ))),
+        Err(e) => Ok(e),
+    }
+}
+
+fn share(counts: &BTreeMap<&'static str, u32>, pick: impl Fn(&str) -> bool) -> f64 {
+    let total: u32 = counts.values().sum();
+    let n: u32 = counts.iter().filter(|(k, _)| pick(k)).map(|(_, n)| n).sum();
+    f64::from(n) / f64::from(total)
+}
+
+/// Checks that `result` failed as a decode error at `path`, saying `says`.
+fn expect_decode_error<T: std::fmt::Debug>(
+    result: Result<T, coxedge_images::Error>,
+    path: &str,
+    says: Option<&str>,
+) -> Result<(), TestCaseError> {
+    let err = match result {
+        Ok(v) => {
+            return Err(TestCaseError::fail(format!(
+                "decoded {v:?}, expected an error at {path}"
+            )));
+        }
+        Err(e) => e,
+    };
+    prop_assert_eq!(err.kind(), ErrorKind::Decode, "{}", err);
+    prop_assert_eq!(err.status(), Some(StatusCode::OK));
+    prop_assert_eq!(err.json_path(), Some(path), "{}", err);
+    if let Some(says) = says {
+        prop_assert!(
+            err.to_string().contains(says),
+            "{} does not say {:?}",
+            err,
+            says
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn generated_documents_decode_to_their_fields_or_fail_where_broken() {
+    let counts = run_counting(list_doc(), 1500, |doc| {
+        let mut data: Vec<serde_json::Value> = Vec::new();
+        let target = doc
+            .fault
+            .as_ref()
+            .filter(|_| !doc.images.is_empty())
+            .map(|(index, fault)| (index.index(doc.images.len()), fault));
+        for (i, wire) in doc.images.iter().enumerate() {
+            let mut m = wire.to_json();
+            if let Some((at, fault)) = target {
+                if at == i {
+                    fault.apply(wire, &mut m);
+                }
+            }
+            data.push(m.into());
+        }
+        let mut envelope = serde_json::json!({ "data": data });
+        if let Some(count) = doc.record_count {
+            envelope["metadata"] = serde_json::json!({ "recordCount": count });
+        }
+        let body = serde_json::to_vec(&envelope).unwrap();
+        let result = decode_image_list(Response::new(body));
+        match target {
+            None => {
+                let list = match result {
+                    Ok(list) => list,
+                    Err(e) => {
+                        return Err(TestCaseError::fail(format!("a good document failed: {e}")));
+                    }
+                };
+                prop_assert_eq!(list.images.len(), doc.images.len());
+                prop_assert_eq!(list.metadata.record_count, doc.record_count);
+                for (wire, image) in doc.images.iter().zip(&list.images) {
+                    wire.check(image)?;
+                }
+                // The single-image answer decodes the same fields.
+                if let Some(first) = doc.images.first() {
+                    let one =
+                        serde_json::to_vec(&serde_json::json!({"data": first.to_json()})).unwrap();
+                    let image = decode_image(Response::new(one));
+                    prop_assert!(image.is_ok(), "{:?}", image);
+                    first.check(&image.unwrap())?;
+                }
+                Ok("ok")
+            }
+            Some((at, fault)) => {
+                let suffix = fault.field().map(|f| format!(".{f}")).unwrap_or_default();
+                let says = fault.says();
+                expect_decode_error(result, &format!("data[{at}]{suffix}"), says.as_deref())?;
+                let mut m = doc.images[at].to_json();
+                fault.apply(&doc.images[at], &mut m);
+                let one = serde_json::to_vec(&serde_json::json!({ "data": m })).unwrap();
+                expect_decode_error(
+                    decode_image(Response::new(one)),
+                    &format!("data{suffix}"),
+                    says.as_deref(),
+                )?;
+                Ok(fault.class())
+            }
+        }
+    });
+    assert!(share(&counts, |k| k == "ok") >= 0.3, "{counts:?}");
+    assert!(share(&counts, |k| k != "ok") >= 0.3, "{counts:?}");
+    for class in [
+        "wrong type",
+        "missing",
+        "bad timestamp",
+        "bad id",
+        "mismatch",
+        "no id",
+    ] {
+        assert!(
+            share(&counts, |k| k == class) >= 0.01,
+            "{class}: {counts:?}"
+        );
+    }
+}
+
+const SPEC_GET: &str = r#"{
+  "data": {
+    "stackId": "a8050b2b-39eb-4929-bce5-1af42055903e",
+    "id": "a8050b2b-39eb-4929-bce5-1af42055903e/ubuntu/v20201110",
+    "slug": "cox-edge",
+    "family": "ubuntu",
+    "tag": "v20201110",
+    "createdAt": "2020-11-10T20:34:11.328575Z",
+    "description": "test 2",
+    "reference": "cox-edge/ubuntu:v20201110",
+    "status": "READY"
+  }
+}"#;
+
+#[test]
+fn every_cut_of_a_spec_body_fails_inside_the_image_it_cuts() {
+    // Where each image object of the specification's list starts and ends.
+    let starts: Vec<usize> = SPEC_LIST
+        .match_indices("{\n      \"stackId\"")
+        .map(|(i, _)| i)
+        .collect();
+    let ends: Vec<usize> = starts
+        .iter()
+        .map(|&s| s + SPEC_LIST[s..].find("\n    }").unwrap())
+        .collect();
+    assert_eq!(starts.len(), 2);
+    let mut inside = 0;
+    for cut in 0..SPEC_LIST.len() {
+        let bytes = SPEC_LIST.as_bytes()[..cut].to_vec();
+        let err = decode_image_list(Response::new(bytes.clone())).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "cut at {cut}: {err}");
+        assert_eq!(err.status(), Some(StatusCode::OK));
+        assert_eq!(err.body(), Some(&bytes[..]));
+        let path = err
+            .json_path()
+            .unwrap_or_else(|| panic!("no path at {cut}: {err}"));
+        for (i, (&s, &e)) in starts.iter().zip(&ends).enumerate() {
+            if cut > s && cut <= e {
+                inside += 1;
+                assert!(
+                    path.starts_with(&format!("data[{i}]")),
+                    "cut at {cut} inside image {i}: {path} ({err})"
+                );
+            }
+        }
+    }
+    assert!(inside > 400, "{inside}");
+    for cut in 0..SPEC_GET.len() {
+        let err = decode_image(Response::new(SPEC_GET.as_bytes()[..cut].to_vec())).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode, "cut at {cut}: {err}");
+        assert!(err.json_path().is_some(), "cut at {cut}: {err}");
+    }
+    assert!(decode_image(response(200, SPEC_GET)).is_ok());
+}
+
+/// A body of some kind, for statuses that are not a success.
+fn any_body() -> impl Strategy<Value = Vec<u8>> {
+    let entry = prop_oneof![
+        (any::<i32>(), free_text())
+            .prop_map(|(code, message)| serde_json::json!({"code": code, "message": message})),
+        ("[A-Z_]{1,12}", free_text())
+            .prop_map(|(code, message)| serde_json::json!({"errorCode": code, "message": message})),
+        free_text().prop_map(serde_json::Value::from),
+    ];
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..200),
+        free_text().prop_map(|t| format!("<html><body>{t}</body></html>").into_bytes()),
+        proptest::collection::vec(entry.clone(), 0..3)
+            .prop_map(|e| serde_json::to_vec(&serde_json::json!({"errors": e})).unwrap()),
+        entry.prop_map(
+            |e| serde_json::to_vec(&serde_json::json!({"errors": e, "data": []})).unwrap()
+        ),
+        free_text().prop_map(|t| serde_json::to_vec(&serde_json::json!({"message": t})).unwrap()),
+        Just(SPEC_LIST.as_bytes().to_vec()),
+    ]
+}
+
+/// Whether a body is the API's error document: a JSON object with an
+/// `errors` field (the API notes: "If the response contains the `errors`
+/// field, the request was not successful").
+fn holds_errors(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.as_object()
+                .map(|o| o.get("errors").is_some_and(|e| !e.is_null()))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn answers_that_are_not_a_success_keep_status_and_body() {
+    let not_success = prop_oneof![100u16..200, 300u16..1000];
+    let counts = run_counting((not_success, any_body()), 1500, |(status, body)| {
+        let status = StatusCode::from_u16(*status).unwrap();
+        let make = || {
+            Response::builder()
+                .status(status)
+                .body(body.clone())
+                .unwrap()
+        };
+        let api = holds_errors(body);
+        for err in [
+            error_of(decode_image_list(make()))?,
+            error_of(decode_image(make()))?,
+        ] {
+            let want = if api { ErrorKind::Api } else { ErrorKind::Http };
+            prop_assert_eq!(err.kind(), want, "{}", err);
+            prop_assert_eq!(err.status(), Some(status));
+            prop_assert_eq!(err.body(), Some(&body[..]));
+        }
+        Ok(if api { "api" } else { "http" })
+    });
+    assert!(share(&counts, |k| k == "api") >= 0.2, "{counts:?}");
+    assert!(share(&counts, |k| k == "http") >= 0.2, "{counts:?}");
+}
+
+#[test]
+fn successes_whose_body_is_the_api_error_document_are_errors() {
+    let counts = run_counting((200u16..300, any_body()), 1500, |(status, body)| {
+        let status = StatusCode::from_u16(*status).unwrap();
+        let make = || {
+            Response::builder()
+                .status(status)
+                .body(body.clone())
+                .unwrap()
+        };
+        let list = decode_image_list(make());
+        let json = serde_json::from_slice::<serde_json::Value>(body).is_ok();
+        let class = if status == StatusCode::NO_CONTENT || status == StatusCode::RESET_CONTENT {
+            prop_assert!(error_of(list)?.is_decode());
+            "no content"
+        } else if holds_errors(body) {
+            let err = error_of(list)?;
+            prop_assert_eq!(err.kind(), ErrorKind::Api, "{}", err);
+            prop_assert_eq!(err.status(), Some(status));
+            "api"
+        } else if !json {
+            let err = error_of(list)?;
+            prop_assert_eq!(err.kind(), ErrorKind::Decode, "{}", err);
+            prop_assert!(err.json_path().is_some(), "{}", err);
+            prop_assert_eq!(err.body(), Some(&body[..]));
+            "not json"
+        } else if body == SPEC_LIST.as_bytes() {
+            prop_assert_eq!(list.map(|l| l.images.len()).ok(), Some(2));
+            "spec list"
+        } else {
+            // JSON that is not an envelope with `data`.
+            prop_assert!(error_of(list)?.is_decode());
+            "no data"
+        };
+        Ok(class)
+    });
+    for class in ["api", "not json", "spec list", "no data"] {
+        assert!(
+            share(&counts, |k| k == class) >= 0.05,
+            "{class}: {counts:?}"
+        );
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ use coxedge_images::{
 };
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use proptest::prelude::*;
+use std::cell::RefCell;
 
 fn attempt(number: u32, elapsed_ms: u64, random: f64) -> Attempt {
     Attempt {
@@ -74,42 +75,95 @@ fn retries_what_it_should_and_nothing_else() {
     }
 }
 
-#[test]
-fn retry_after_is_honoured_and_capped() {
-    let policy = RetryPolicy::default();
-    let decide = |status, headers: &HeaderMap| {
-        policy.decide(
-            &Method::GET,
-            status_outcome(status, headers),
-            attempt(1, 0, 0.0),
-        )
-    };
+/// The decision of `policy` for a GET answered 503 (with `retry_after`, if
+/// any) after attempt `number`, `elapsed_ms` into the call, drawing `random`.
+fn decide_503(
+    policy: &RetryPolicy,
+    number: u32,
+    elapsed_ms: u64,
+    random: f64,
+    retry_after: Option<&str>,
+) -> RetryDecision {
     let mut headers = HeaderMap::new();
-    headers.insert("retry-after", "3".parse().unwrap());
+    if let Some(value) = retry_after {
+        headers.insert("retry-after", value.parse().unwrap());
+    }
+    policy.decide(
+        &Method::GET,
+        status_outcome(503, &headers),
+        attempt(number, elapsed_ms, random),
+    )
+}
+
+#[test]
+fn backoff_and_retry_after_are_capped_at_max_delay() {
+    use RetryDecision::{RetryAfter, Stop};
+    let ms = Duration::from_millis;
+    let s = Duration::from_secs;
+    // Default limits (250 ms doubling, 10 s cap, 60 s in all) with attempts
+    // enough to reach the cap; half of each ceiling drawn.
+    let policy = RetryPolicy::default().with_max_attempts(100);
+    let table = [
+        (1, ms(125)),
+        (2, ms(250)),
+        (3, ms(500)),
+        (4, s(1)),
+        (5, s(2)),
+        (6, s(4)),
+        // 250 ms * 2^6 = 16 s: the ceiling is the 10 s cap from here on.
+        (7, s(5)),
+        (8, s(5)),
+        (20, s(5)),
+        (33, s(5)),
+        (99, s(5)),
+    ];
+    for (number, wait) in table {
+        assert_eq!(
+            decide_503(&policy, number, 0, 0.5, None),
+            RetryAfter(wait),
+            "after attempt {number}"
+        );
+    }
+    // A draw near 1 gets near the cap, never over it.
+    let RetryAfter(wait) = decide_503(&policy, 40, 0, 0.999, None) else {
+        panic!("stopped")
+    };
+    assert!(wait > ms(9_980) && wait <= s(10), "{wait:?}");
+
+    // The server's delay is taken as it is up to the cap, and stops the call
+    // beyond it.
+    assert_eq!(decide_503(&policy, 1, 0, 0.5, Some("3")), RetryAfter(s(3)));
     assert_eq!(
-        decide(429, &headers),
-        RetryDecision::RetryAfter(Duration::from_secs(3))
+        decide_503(&policy, 1, 0, 0.5, Some("10")),
+        RetryAfter(s(10))
     );
-    // Longer than the cap: retrying early would only be refused again.
-    headers.insert("retry-after", "86400".parse().unwrap());
-    assert_eq!(decide(503, &headers), RetryDecision::Stop);
-    headers.insert("retry-after", "10".parse().unwrap());
-    assert_eq!(
-        decide(503, &headers),
-        RetryDecision::RetryAfter(policy.max_delay)
-    );
-    // An HTTP date 5 s after the caller's `now`.
+    assert_eq!(decide_503(&policy, 1, 0, 0.5, Some("11")), Stop);
+    assert_eq!(decide_503(&policy, 1, 0, 0.5, Some("86400")), Stop);
+
+    // The cap is the policy's, not a constant: 3 s here.
+    let short = policy.clone().with_max_delay(s(3));
+    assert_eq!(decide_503(&short, 4, 0, 0.5, None), RetryAfter(s(1)));
+    assert_eq!(decide_503(&short, 5, 0, 0.5, None), RetryAfter(ms(1_500)));
+    assert_eq!(decide_503(&short, 30, 0, 0.5, None), RetryAfter(ms(1_500)));
+    assert_eq!(decide_503(&short, 1, 0, 0.5, Some("3")), RetryAfter(s(3)));
+    assert_eq!(decide_503(&short, 1, 0, 0.5, Some("4")), Stop);
+    // An HTTP date 2 s and 5 s after the caller's `now`.
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-    headers.insert(
-        "retry-after",
-        httpdate::fmt_http_date(now + Duration::from_secs(5))
-            .parse()
-            .unwrap(),
-    );
+    let date = |secs| httpdate::fmt_http_date(now + Duration::from_secs(secs));
     assert_eq!(
-        decide(429, &headers),
-        RetryDecision::RetryAfter(Duration::from_secs(5))
+        decide_503(&short, 1, 0, 0.5, Some(&date(2))),
+        RetryAfter(s(2))
     );
+    assert_eq!(decide_503(&short, 1, 0, 0.5, Some(&date(5))), Stop);
+
+    // No retry whose wait would end past 60 s into the call.
+    assert_eq!(
+        decide_503(&policy, 1, 57_000, 0.5, Some("3")),
+        RetryAfter(s(3))
+    );
+    assert_eq!(decide_503(&policy, 1, 57_001, 0.5, Some("3")), Stop);
+    assert_eq!(decide_503(&policy, 7, 55_000, 0.5, None), RetryAfter(s(5)));
+    assert_eq!(decide_503(&policy, 7, 55_001, 0.5, None), Stop);
 }
 
 #[test]
@@ -129,33 +183,6 @@ fn backoff_is_full_jitter_exponential() {
 }
 
 proptest! {
-    #[test]
-    fn decision_respects_every_limit(
-        number in 0u32..20,
-        elapsed_ms in 0u64..200_000,
-        random in any::<f64>(),
-        status in 100u16..600,
-        retry_after in proptest::option::of(prop_oneof![any::<u64>().prop_map(|n| n.to_string()), "[ -~]{0,30}"]),
-        method in prop_oneof![Just(Method::GET), Just(Method::POST), Just(Method::DELETE), Just(Method::PUT), Just(Method::PATCH)],
-        max_attempts in 1u32..6,
-    ) {
-        let policy = RetryPolicy::default().with_max_attempts(max_attempts);
-        let mut headers = HeaderMap::new();
-        if let Some(v) = retry_after.and_then(|v| v.parse().ok()) {
-            headers.insert("retry-after", v);
-        }
-        let a = attempt(number, elapsed_ms, random);
-        match policy.decide(&method, status_outcome(status, &headers), a) {
-            RetryDecision::Stop => {}
-            RetryDecision::RetryAfter(wait) => {
-                prop_assert_eq!(method, Method::GET);
-                prop_assert!(number < max_attempts);
-                prop_assert!(wait <= policy.max_delay);
-                prop_assert!(a.elapsed + wait <= policy.max_elapsed);
-            }
-        }
-    }
-
     /// Whatever the transport answers, an exchange ends within its limits
     /// and never sends a POST twice.
     #[test]
@@ -198,6 +225,190 @@ proptest! {
         if post {
             prop_assert!(sent <= 1 + coxedge_images::MAX_REDIRECTS);
         }
+    }
+}
+
+/// A `Retry-After` as generated: seconds, an HTTP date that many seconds
+/// after `now`, or text that is neither (ignored: backoff applies).
+#[derive(Debug, Clone)]
+enum ServerDelay {
+    Seconds(u64),
+    DateIn(u64),
+    Garbage(&'static str),
+}
+
+/// The decision restated from the documentation: only GET, HEAD and
+/// OPTIONS; only 429/502/503/504 (every 5xx when asked); not after the last
+/// attempt; the server's delay as it is, or a stop when it is over the cap;
+/// otherwise `random` times `min(cap, base * 2^(attempt-1))`; no wait that
+/// ends past `max_elapsed`. Backoff is computed in f64 seconds.
+fn expected_decision(
+    policy: &RetryPolicy,
+    method: &Method,
+    status: u16,
+    delay: Option<&ServerDelay>,
+    number: u32,
+    elapsed: Duration,
+    random: f64,
+) -> (Option<f64>, &'static str) {
+    let safe = [Method::GET, Method::HEAD, Method::OPTIONS].contains(method);
+    if !safe {
+        return (None, "stop: method");
+    }
+    if number >= policy.max_attempts {
+        return (None, "stop: attempts");
+    }
+    let retryable = [429, 502, 503, 504].contains(&status)
+        || (policy.retry_server_errors && (500..600).contains(&status));
+    if !retryable {
+        return (None, "stop: status");
+    }
+    let (wait, class) = match delay {
+        Some(ServerDelay::Seconds(n) | ServerDelay::DateIn(n)) => {
+            if Duration::from_secs(*n) > policy.max_delay {
+                return (None, "stop: server delay over the cap");
+            }
+            (*n as f64, "retry: server delay")
+        }
+        _ => {
+            let uncapped = policy.base_delay.as_secs_f64() * 2f64.powi(number as i32 - 1);
+            let cap = policy.max_delay.as_secs_f64();
+            if uncapped > cap {
+                (cap * random, "retry: capped backoff")
+            } else {
+                (uncapped * random, "retry: backoff")
+            }
+        }
+    };
+    if elapsed.as_secs_f64() + wait > policy.max_elapsed.as_secs_f64() + 1e-9 {
+        return (None, "stop: elapsed");
+    }
+    (Some(wait), class)
+}
+
+fn server_delay() -> impl Strategy<Value = ServerDelay> {
+    prop_oneof![
+        (1u64..=12).prop_map(ServerDelay::Seconds),
+        (1u64..=12).prop_map(ServerDelay::DateIn),
+        proptest::sample::select(vec!["soon", "1.5", "-1", "", "3 s"])
+            .prop_map(ServerDelay::Garbage),
+    ]
+}
+
+#[test]
+fn decision_matches_the_documented_rule_and_reaches_every_limit() {
+    let policy_strategy = (
+        1u64..2_000,
+        100u64..20_000,
+        1u64..120,
+        1u32..40,
+        any::<bool>(),
+    )
+        .prop_map(|(base, cap, total, attempts, all_5xx)| {
+            RetryPolicy::default()
+                .with_base_delay(Duration::from_millis(base))
+                .with_max_delay(Duration::from_millis(cap))
+                .with_max_elapsed(Duration::from_secs(total))
+                .with_max_attempts(attempts)
+                .with_retry_server_errors(all_5xx)
+        });
+    let case = policy_strategy.prop_flat_map(|policy| {
+        let attempts = policy.max_attempts;
+        let limit_ms = policy.max_elapsed.as_millis() as u64;
+        (
+            Just(policy),
+            prop_oneof![
+                8 => Just(Method::GET),
+                2 => Just(Method::HEAD),
+                1 => Just(Method::POST),
+                1 => Just(Method::DELETE),
+                1 => Just(Method::PUT)
+            ],
+            proptest::sample::select(vec![200u16, 404, 429, 429, 500, 501, 502, 503, 503, 504]),
+            proptest::option::weighted(0.4, server_delay()),
+            1..=attempts + 1,
+            0..limit_ms + 5_000,
+            0.01f64..0.99,
+        )
+    });
+    let counts = RefCell::new(std::collections::BTreeMap::<&str, u32>::new());
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 4000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(
+            &case,
+            |(policy, method, status, delay, number, elapsed_ms, random)| {
+                let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+                let mut headers = HeaderMap::new();
+                match &delay {
+                    Some(ServerDelay::Seconds(n)) => {
+                        headers.insert("retry-after", n.to_string().parse().unwrap());
+                    }
+                    Some(ServerDelay::DateIn(n)) => {
+                        let date = httpdate::fmt_http_date(now + Duration::from_secs(*n));
+                        headers.insert("retry-after", date.parse().unwrap());
+                    }
+                    Some(ServerDelay::Garbage(text)) => {
+                        headers.insert("retry-after", text.parse().unwrap());
+                    }
+                    None => {}
+                }
+                let elapsed = Duration::from_millis(elapsed_ms);
+                let got = policy.decide(
+                    &method,
+                    status_outcome(status, &headers),
+                    Attempt {
+                        number,
+                        elapsed,
+                        now,
+                        random,
+                    },
+                );
+                let (want, class) = expected_decision(
+                    &policy,
+                    &method,
+                    status,
+                    delay.as_ref(),
+                    number,
+                    elapsed,
+                    random,
+                );
+                match (got, want) {
+                    (RetryDecision::Stop, None) => {}
+                    (RetryDecision::RetryAfter(wait), Some(want)) => {
+                        prop_assert!(
+                            (wait.as_secs_f64() - want).abs() < 1e-6,
+                            "{class}: waited {wait:?}, expected {want} s"
+                        );
+                        prop_assert!(wait <= policy.max_delay);
+                        prop_assert!(elapsed + wait <= policy.max_elapsed);
+                    }
+                    (got, want) => {
+                        prop_assert!(false, "{class}: decided {got:?}, expected {want:?}")
+                    }
+                }
+                *counts.borrow_mut().entry(class).or_insert(0) += 1;
+                Ok(())
+            },
+        )
+        .unwrap();
+    let counts = counts.into_inner();
+    eprintln!("outcomes over 4000 cases: {counts:?}");
+    for class in [
+        "stop: method",
+        "stop: attempts",
+        "stop: status",
+        "stop: server delay over the cap",
+        "stop: elapsed",
+        "retry: server delay",
+        "retry: capped backoff",
+        "retry: backoff",
+    ] {
+        let n = counts.get(class).copied().unwrap_or(0);
+        assert!(n >= 80, "{class} reached in {n} of 4000 cases: {counts:?}");
     }
 }
 

@@ -1,8 +1,13 @@
-//! `ImageFilter` and `resolve` against their element-wise definitions.
+//! `ImageFilter` and `resolve` against definitions stated independently:
+//! tables of expected selections, and selections computed on the
+//! generator's own indices.
 
 use coxedge_images::time::OffsetDateTime;
 use coxedge_images::{Image, ImageFilter, ImageId, ImageReference, ImageStatus, resolve};
+use std::cell::RefCell;
+
 use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
 
 fn small(choices: &'static [&'static str]) -> impl Strategy<Value = String> {
     proptest::sample::select(choices).prop_map(str::to_owned)
@@ -32,55 +37,7 @@ fn image() -> impl Strategy<Value = Image> {
         })
 }
 
-fn filter() -> impl Strategy<Value = ImageFilter> {
-    (
-        proptest::option::of(small(&["ubuntu", "centos7"])),
-        proptest::option::of(small(&["v1", "v2"])),
-        proptest::option::of(small(&["cox-edge", "mine"])),
-        proptest::option::of(prop_oneof![
-            Just(ImageStatus::Ready),
-            Just(ImageStatus::Failed)
-        ]),
-        proptest::option::of(small(&["s1", "s2"])),
-        any::<bool>(),
-    )
-        .prop_map(|(family, tag, slug, status, stack_id, system_only)| {
-            let mut f = ImageFilter::new();
-            f.family = family;
-            f.tag = tag;
-            f.slug = slug;
-            f.status = status;
-            f.stack_id = stack_id;
-            f.system_only = system_only;
-            f
-        })
-}
-
-fn predicate(f: &ImageFilter, i: &Image) -> bool {
-    f.family.as_ref().is_none_or(|x| x == i.family())
-        && f.tag.as_ref().is_none_or(|x| x == i.tag())
-        && f.slug.as_ref().is_none_or(|x| *x == i.slug)
-        && f.stack_id.as_ref().is_none_or(|x| x == i.stack_id())
-        && f.status.as_ref().is_none_or(|x| *x == i.status)
-        && (!f.system_only || i.slug == "cox-edge")
-}
-
 proptest! {
-    #[test]
-    fn filter_is_the_element_wise_predicate_and_idempotent(
-        images in proptest::collection::vec(image(), 0..30), f in filter()
-    ) {
-        let expected: Vec<&Image> = images.iter().filter(|i| predicate(&f, i)).collect();
-        let once = f.apply(&images);
-        prop_assert_eq!(&once, &expected);
-        let twice = f.apply(once.iter().copied());
-        prop_assert_eq!(&twice, &expected);
-        let mut owned = images.clone();
-        f.retain(&mut owned);
-        prop_assert_eq!(owned.iter().collect::<Vec<_>>(), expected);
-        prop_assert_eq!(ImageFilter::new().apply(&images).len(), images.len());
-    }
-
     #[test]
     fn resolve_without_tag_is_the_newest_ready_match(
         images in proptest::collection::vec(image(), 0..30),
@@ -118,6 +75,250 @@ proptest! {
             Some(i) => prop_assert!(i.slug == "mine" && i.family() == family && i.tag() == tag),
         }
     }
+}
+
+// ---- the filter, stated as a table of expected selections ----
+
+/// Six images shaped like the specification's, each differing from another
+/// in one attribute only, so each condition of a filter shows.
+fn fixture() -> Vec<Image> {
+    let at = |t| OffsetDateTime::from_unix_timestamp(t).unwrap();
+    let img = |stack: &str, family: &str, tag: &str, slug: &str, status| {
+        Image::new(
+            ImageId::new(stack, family, tag).unwrap(),
+            slug,
+            at(1_605_040_412),
+            status,
+        )
+    };
+    vec![
+        img(
+            "a8050b2b",
+            "centos7",
+            "v20201110",
+            "cox-edge",
+            ImageStatus::Ready,
+        ),
+        img(
+            "a8050b2b",
+            "ubuntu",
+            "v20201110",
+            "cox-edge",
+            ImageStatus::Ready,
+        ),
+        img(
+            "a8050b2b",
+            "ubuntu",
+            "v20210101",
+            "cox-edge",
+            ImageStatus::Pending,
+        ),
+        img(
+            "f00dcafe",
+            "ubuntu",
+            "v20201110",
+            "my-workload",
+            ImageStatus::Ready,
+        ),
+        img(
+            "f00dcafe",
+            "ubuntu",
+            "mine-1",
+            "my-workload",
+            ImageStatus::Failed,
+        ),
+        img(
+            "f00dcafe",
+            "debian",
+            "mine-1",
+            "my-workload",
+            ImageStatus::Other("DEPRECATED".into()),
+        ),
+        // Not Cox's own, though its slug starts like theirs.
+        img(
+            "f00dcafe",
+            "centos7",
+            "v20201110",
+            "cox-edge-labs",
+            ImageStatus::Ready,
+        ),
+    ]
+}
+
+#[test]
+fn filter_selects_as_the_table_says() {
+    let images = fixture();
+    // (filter, the fixture's indices it selects), written by hand.
+    let table: Vec<(ImageFilter, Vec<usize>)> = vec![
+        (ImageFilter::new(), vec![0, 1, 2, 3, 4, 5, 6]),
+        (ImageFilter::new().family("ubuntu"), vec![1, 2, 3, 4]),
+        (ImageFilter::new().family("UBUNTU"), vec![]),
+        (ImageFilter::new().family("ubunt"), vec![]),
+        (ImageFilter::new().tag("v20201110"), vec![0, 1, 3, 6]),
+        (ImageFilter::new().tag("mine-1"), vec![4, 5]),
+        (ImageFilter::new().slug("my-workload"), vec![3, 4, 5]),
+        (ImageFilter::new().stack_id("a8050b2b"), vec![0, 1, 2]),
+        (ImageFilter::new().stack_id("ubuntu"), vec![]),
+        (
+            ImageFilter::new().status(ImageStatus::Ready),
+            vec![0, 1, 3, 6],
+        ),
+        (ImageFilter::new().slug("cox-edge-labs"), vec![6]),
+        (ImageFilter::new().status(ImageStatus::Failed), vec![4]),
+        // Statuses compare without regard to case.
+        (
+            ImageFilter::new().status(ImageStatus::from("deprecated")),
+            vec![5],
+        ),
+        (ImageFilter::new().system_only(), vec![0, 1, 2]),
+        (
+            ImageFilter::new().system_only().family("ubuntu"),
+            vec![1, 2],
+        ),
+        (
+            ImageFilter::new()
+                .system_only()
+                .status(ImageStatus::Ready)
+                .tag("v20201110"),
+            vec![0, 1],
+        ),
+        (ImageFilter::new().system_only().slug("my-workload"), vec![]),
+        (ImageFilter::new().family("ubuntu").tag("mine-1"), vec![4]),
+        (
+            ImageFilter::new()
+                .family("ubuntu")
+                .stack_id("f00dcafe")
+                .status(ImageStatus::Ready),
+            vec![3],
+        ),
+        (ImageFilter::new().family("debian").tag("v20201110"), vec![]),
+    ];
+    for (filter, expected) in table {
+        let expected: Vec<&Image> = expected.iter().map(|&i| &images[i]).collect();
+        assert_eq!(filter.apply(&images), expected, "{filter:?}");
+        let mut owned = images.clone();
+        filter.retain(&mut owned);
+        assert_eq!(owned.iter().collect::<Vec<_>>(), expected, "{filter:?}");
+    }
+}
+
+// ---- the filter over generated images, judged on the generator's indices ----
+
+const STACKS: [&str; 2] = ["s1", "s2"];
+const FAMILIES: [&str; 3] = ["ubuntu", "centos7", "debian"];
+const TAGS: [&str; 3] = ["v1", "v2", "v3"];
+const SLUGS: [&str; 3] = ["cox-edge", "mine", "cox-edge-labs"];
+
+/// The statuses images get, by index.
+fn status_at(i: usize) -> ImageStatus {
+    [
+        ImageStatus::Ready,
+        ImageStatus::Pending,
+        ImageStatus::Failed,
+        ImageStatus::Other("DEPRECATED".into()),
+    ][i]
+        .clone()
+}
+
+/// The same statuses as a filter asks for them (another spelling for the
+/// unknown one: statuses compare without regard to case).
+fn asked_status_at(i: usize) -> ImageStatus {
+    [
+        ImageStatus::from("ready"),
+        ImageStatus::Pending,
+        ImageStatus::Failed,
+        ImageStatus::Other("deprecated".into()),
+    ][i]
+        .clone()
+}
+
+/// An image as indices into the pools: stack, family, tag, slug, status.
+type Drawn = [usize; 5];
+/// A filter as optional indices, and whether only system images are asked.
+type Asked = ([Option<usize>; 5], bool);
+
+fn drawn() -> impl Strategy<Value = Drawn> {
+    (0..2usize, 0..3usize, 0..3usize, 0..3usize, 0..4usize)
+        .prop_map(|(a, b, c, d, e)| [a, b, c, d, e])
+}
+
+fn asked() -> impl Strategy<Value = Asked> {
+    let some = |n: usize| proptest::option::weighted(0.3, 0..n);
+    (
+        (some(2), some(3), some(3), some(2), some(4)),
+        proptest::bool::weighted(0.3),
+    )
+        .prop_map(|((a, b, c, d, e), system)| ([a, b, c, d, e], system))
+}
+
+fn build_image(d: &Drawn) -> Image {
+    Image::new(
+        ImageId::new(STACKS[d[0]], FAMILIES[d[1]], TAGS[d[2]]).unwrap(),
+        SLUGS[d[3]],
+        OffsetDateTime::UNIX_EPOCH,
+        status_at(d[4]),
+    )
+}
+
+fn build_filter((want, system): &Asked) -> ImageFilter {
+    let mut f = ImageFilter::new();
+    f.stack_id = want[0].map(|i| STACKS[i].to_owned());
+    f.family = want[1].map(|i| FAMILIES[i].to_owned());
+    f.tag = want[2].map(|i| TAGS[i].to_owned());
+    f.slug = want[3].map(|i| SLUGS[i].to_owned());
+    f.status = want[4].map(asked_status_at);
+    f.system_only = *system;
+    f
+}
+
+#[test]
+fn filter_selects_what_the_drawn_indices_say() {
+    let counts = RefCell::new([0u32; 3]);
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: 2000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let strategy = (proptest::collection::vec(drawn(), 0..24), asked());
+    runner
+        .run(&strategy, |(drawn, asked)| {
+            let images: Vec<Image> = drawn.iter().map(build_image).collect();
+            let filter = build_filter(&asked);
+            // Selected when every asked index equals the drawn one, and the
+            // slug is the system one (index 0) when only those are asked.
+            let expected: Vec<&Image> = drawn
+                .iter()
+                .zip(&images)
+                .filter(|(d, _)| {
+                    (0..5).all(|k| asked.0[k].is_none_or(|w| w == d[k])) && (!asked.1 || d[3] == 0)
+                })
+                .map(|(_, image)| image)
+                .collect();
+            let selected = filter.apply(&images);
+            prop_assert_eq!(&selected, &expected, "{:?}", filter);
+            prop_assert_eq!(filter.apply(selected.iter().copied()), expected.clone());
+            let mut owned = images.clone();
+            filter.retain(&mut owned);
+            prop_assert_eq!(owned.iter().collect::<Vec<_>>(), expected.clone());
+            let class = if expected.is_empty() {
+                0
+            } else if expected.len() == images.len() {
+                2
+            } else {
+                1
+            };
+            counts.borrow_mut()[class] += 1;
+            Ok(())
+        })
+        .unwrap();
+    // The cases are not all trivial: many select some images but not all.
+    let [none, some, all] = counts.into_inner();
+    eprintln!("selected none: {none}, some: {some}, all: {all}");
+    assert!(
+        some >= 600,
+        "only {some} of 2000 cases selected a proper subset"
+    );
+    assert!(none >= 100, "only {none} of 2000 cases selected nothing");
 }
 
 #[test]

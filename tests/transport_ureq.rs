@@ -65,6 +65,7 @@ fn a_missing_image_is_not_found() {
     let error = expect_error(client(&sim, 3).get_image(&id));
     assert!(error.is_not_found(), "{error:?}");
     assert_eq!(error.attempts(), 1);
+    assert_eq!(sim.requests().len(), 1, "a 404 is not sent again");
 }
 
 #[test]
@@ -152,6 +153,11 @@ fn an_endless_body_is_cut_at_the_limit() {
     let error = expect_error(client_with(&sim, config, 3).list_images(&ListOptions::new()));
     assert!(error.is_body_too_large(), "{error:?}");
     assert_eq!(error.attempts(), 1, "a body over the limit is not retried");
+    assert_eq!(
+        sim.requests().len(),
+        1,
+        "a body over the limit is not retried"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
@@ -191,6 +197,7 @@ fn an_html_502_keeps_status_and_body() {
 
 #[test]
 fn a_reset_connection_is_an_io_error_and_is_retried() {
+    // The server counts what it received: one request per attempt, no more.
     let sim = simulator();
     sim.inject(Fault::always(FaultAction::Reset));
     let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()));
@@ -199,11 +206,35 @@ fn a_reset_connection_is_an_io_error_and_is_retried() {
         Some(TransportErrorKind::Io),
         "{error:?}"
     );
+    assert_eq!(
+        sim.requests().len(),
+        1,
+        "sent again with one attempt allowed"
+    );
+
+    let sim = simulator();
+    sim.inject(Fault::always(FaultAction::Reset));
+    let (notices, observer) = recorder();
+    let error = expect_error(
+        client(&sim, 3)
+            .on_retry(observer)
+            .list_images(&ListOptions::new()),
+    );
+    assert_eq!(error.transport_kind(), Some(TransportErrorKind::Io));
+    assert_eq!(sim.requests().len(), 3, "three attempts, three requests");
+    let attempts: Vec<u32> = notices.lock().unwrap().iter().map(|n| n.attempt).collect();
+    assert_eq!(attempts, [1, 2]);
 
     let sim = simulator();
     sim.inject(Fault::once(FaultAction::Reset));
-    let list = client(&sim, 3).list_images(&ListOptions::new()).unwrap();
+    let (notices, observer) = recorder();
+    let list = client(&sim, 3)
+        .on_retry(observer)
+        .list_images(&ListOptions::new())
+        .unwrap();
     assert!(!list.images.is_empty());
+    assert_eq!(sim.requests().len(), 2, "reset once, then answered");
+    assert_eq!(notices.lock().unwrap().len(), 1);
 }
 
 #[test]
@@ -260,6 +291,8 @@ fn tls_without_the_ca_fails_as_tls() {
     );
     assert_eq!(error.attempts(), 1, "a TLS failure is not retried");
     assert!(sim.requests().is_empty());
+    // No request gets through a failed handshake: count connections.
+    assert_eq!(sim.connections_opened(), 1, "a TLS failure is not retried");
 }
 
 #[test]
