@@ -175,11 +175,15 @@ fn backoff_is_full_jitter_exponential() {
             RetryDecision::RetryAfter(d) => d,
             RetryDecision::Stop => panic!("stopped"),
         };
-    assert_eq!(wait(1, 0.0), Duration::ZERO);
+    // A draw near zero waits the floor (50 ms by default), not nothing.
+    assert_eq!(wait(1, 0.0), Duration::from_millis(50));
     assert_eq!(wait(1, 0.5), policy.base_delay / 2);
     assert_eq!(wait(2, 0.5), policy.base_delay);
     assert_eq!(wait(3, 0.5), policy.base_delay * 2);
-    assert_eq!(wait(1, f64::NAN), Duration::ZERO);
+    assert_eq!(wait(1, f64::NAN), Duration::from_millis(50));
+    let unfloored = RetryPolicy::default().with_min_delay(Duration::ZERO);
+    let decide = unfloored.decide(&Method::GET, status_outcome(503, &none), attempt(1, 0, 0.0));
+    assert_eq!(decide, RetryDecision::RetryAfter(Duration::ZERO));
 }
 
 proptest! {
@@ -280,6 +284,12 @@ fn expected_decision(
             }
         }
     };
+    // No retry goes sooner than the floor, whatever the reason for waiting.
+    let (wait, class) = if wait < policy.min_delay.as_secs_f64() {
+        (policy.min_delay.as_secs_f64(), "retry: floor")
+    } else {
+        (wait, class)
+    };
     if elapsed.as_secs_f64() + wait > policy.max_elapsed.as_secs_f64() + 1e-9 {
         return (None, "stop: elapsed");
     }
@@ -303,9 +313,11 @@ fn decision_matches_the_documented_rule_and_reaches_every_limit() {
         1u64..120,
         1u32..40,
         any::<bool>(),
+        prop_oneof![1 => Just(0u64), 3 => 1u64..1_500],
     )
-        .prop_map(|(base, cap, total, attempts, all_5xx)| {
+        .prop_map(|(base, cap, total, attempts, all_5xx, floor)| {
             RetryPolicy::default()
+                .with_min_delay(Duration::from_millis(floor))
                 .with_base_delay(Duration::from_millis(base))
                 .with_max_delay(Duration::from_millis(cap))
                 .with_max_elapsed(Duration::from_secs(total))
@@ -383,7 +395,7 @@ fn decision_matches_the_documented_rule_and_reaches_every_limit() {
                             (wait.as_secs_f64() - want).abs() < 1e-6,
                             "{class}: waited {wait:?}, expected {want} s"
                         );
-                        prop_assert!(wait <= policy.max_delay);
+                        prop_assert!(wait <= policy.max_delay.max(policy.min_delay));
                         prop_assert!(elapsed + wait <= policy.max_elapsed);
                     }
                     (got, want) => {
@@ -406,6 +418,7 @@ fn decision_matches_the_documented_rule_and_reaches_every_limit() {
         "retry: server delay",
         "retry: capped backoff",
         "retry: backoff",
+        "retry: floor",
     ] {
         let n = counts.get(class).copied().unwrap_or(0);
         assert!(n >= 80, "{class} reached in {n} of 4000 cases: {counts:?}");
