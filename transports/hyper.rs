@@ -159,7 +159,7 @@ impl HyperTransport {
 
 impl AsyncTransport for HyperTransport {
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        crate::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
         // Waiting for a turn is not the server's slowness: it is outside the
         // timeout. The semaphore is never closed, so this cannot fail.
         let _turn = self.in_flight.acquire().await.map_err(|_| {

@@ -209,7 +209,7 @@ impl Resolver for CachingResolver {
 
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        crate::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
         let (parts, body) = request.into_parts();
         // An empty body is sent as no body at all (no `Content-Length: 0` on
         // a GET).
