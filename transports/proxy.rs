@@ -1,42 +1,6 @@
-//! Proxies: which one, if any, a request goes through.
-//!
-//! Both bundled transports ask the same function, so they agree on every
-//! rule. By default the proxy comes from the environment, read the way curl
-//! reads it:
-//!
-//! - an `https://` target uses `https_proxy`, else `HTTPS_PROXY`, else
-//!   `all_proxy`, else `ALL_PROXY`; an `http://` target uses `http_proxy`,
-//!   else `HTTP_PROXY`, else `all_proxy`, else `ALL_PROXY` (the lowercase
-//!   name wins, an empty value counts as unset). As in most clients,
-//!   `HTTP_PROXY` is ignored when `REQUEST_METHOD` is set (a CGI script,
-//!   where a request header can set it: "httpoxy");
-//! - `no_proxy`, else `NO_PROXY`: a list separated by commas or spaces.
-//!   `*` alone bypasses every host. A name matches itself and every name
-//!   below it (`example.com` and `.example.com` both match `example.com` and
-//!   `api.example.com`, never `notexample.com`); `*.example.com` is read as
-//!   `.example.com`. An IP address matches itself, and `10.0.0.0/8` every
-//!   address in the network. IPv6 addresses are written without brackets.
-//!   Case and a trailing dot are ignored. The port is not compared;
-//! - loopback is not bypassed unless `NO_PROXY` says so (as in curl): add
-//!   `localhost,127.0.0.1,::1` to reach a local server directly.
-//!
-//! A proxy URL is `[http://][user[:password]@]host[:port]`; the port is 1080
-//! when not given (curl's default). Only `http://` proxies are supported;
-//! another scheme (`https://`, `socks5://`) is an error when the proxy would
-//! be used, never a silent direct connection. User and password
-//! (percent-decoded) are sent as `Proxy-Authorization: Basic`, and never
-//! shown: [`ProxyUrl`]'s `Debug` and `Display`, and every error, name only
-//! the host and port.
-//!
-//! # What the proxy sees
-//!
-//! Every proxied request goes through a `CONNECT` tunnel. For `https://`
-//! targets TLS runs end to end inside it, so the proxy sees only the target's
-//! host and port, never the API key. A plain `http://` target (allowed only
-//! to loopback, or when insecure http is allowed on the endpoint and on the
-//! transport) would cross the tunnel in clear, key included: it is refused
-//! unless the proxy itself is on loopback (the key then stays on this
-//! machine, as with plain http to loopback) or insecure http is allowed.
+//! Proxies: which one, if any, a request goes through. Both bundled
+//! transports ask the same function, so they agree on every rule; the rules
+//! are documented on [`ProxyConfig`].
 
 // Without a bundled transport only the public types are used.
 #![cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
@@ -51,8 +15,45 @@ use percent_encoding::percent_decode_str;
 use crate::endpoint::is_loopback_host;
 use crate::{ConfigError, TransportError, TransportErrorKind};
 
-/// Which proxy the bundled transports use; see the
-/// [module documentation](self) for the rules.
+/// Which proxy the bundled transports use.
+///
+/// Both bundled transports ask the same function, so they agree on every
+/// rule. By default the proxy comes from the environment, read the way curl
+/// reads it:
+///
+/// - an `https://` target uses `https_proxy`, else `HTTPS_PROXY`, else
+///   `all_proxy`, else `ALL_PROXY`; an `http://` target uses `http_proxy`,
+///   else `HTTP_PROXY`, else `all_proxy`, else `ALL_PROXY` (the lowercase
+///   name wins, an empty value counts as unset). As in most clients,
+///   `HTTP_PROXY` is ignored when `REQUEST_METHOD` is set (a CGI script,
+///   where a request header can set it: "httpoxy");
+/// - `no_proxy`, else `NO_PROXY`: a list separated by commas or spaces.
+///   `*` alone bypasses every host. A name matches itself and every name
+///   below it (`example.com` and `.example.com` both match `example.com` and
+///   `api.example.com`, never `notexample.com`); `*.example.com` is read as
+///   `.example.com`. An IP address matches itself, and `10.0.0.0/8` every
+///   address in the network. IPv6 addresses are written without brackets.
+///   Case and a trailing dot are ignored. The port is not compared;
+/// - loopback is not bypassed unless `NO_PROXY` says so (as in curl): add
+///   `localhost,127.0.0.1,::1` to reach a local server directly.
+///
+/// A proxy URL is `[http://][user[:password]@]host[:port]`; the port is 1080
+/// when not given (curl's default). Only `http://` proxies are supported;
+/// another scheme (`https://`, `socks5://`) is an error when the proxy would
+/// be used, never a silent direct connection. User and password
+/// (percent-decoded) are sent as `Proxy-Authorization: Basic`, and never
+/// shown: [`ProxyUrl`]'s `Debug` and `Display`, and every error, name only
+/// the host and port.
+///
+/// # What the proxy sees
+///
+/// Every proxied request goes through a `CONNECT` tunnel. For `https://`
+/// targets TLS runs end to end inside it, so the proxy sees only the target's
+/// host and port, never the API key. A plain `http://` target (allowed only
+/// to loopback, or when insecure http is allowed on the endpoint and on the
+/// transport) would cross the tunnel in clear, key included: it is refused
+/// unless the proxy itself is on loopback (the key then stays on this
+/// machine, as with plain http to loopback) or insecure http is allowed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProxyConfig {
@@ -342,8 +343,8 @@ impl ProxyRules {
     }
 
     /// [`select`](Self::select), refusing a plain-http request that would
-    /// cross a proxy off this machine in clear (see the
-    /// [module documentation](self)) unless insecure http is allowed.
+    /// cross a proxy off this machine in clear (see [`ProxyConfig`]) unless
+    /// insecure http is allowed.
     pub(crate) fn route(
         &self,
         uri: &Uri,
