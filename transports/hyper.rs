@@ -569,6 +569,22 @@ mod tests {
     }
 
     #[test]
+    fn tunnel_destinations_name_their_port() {
+        // hyper-util's tunnel asks for 443 when the URI names no port.
+        let uri = |s: &str| s.parse::<http::Uri>().unwrap();
+        assert_eq!(
+            with_port(uri("http://127.0.0.1/x")),
+            "http://127.0.0.1:80/x"
+        );
+        assert_eq!(
+            with_port(uri("https://h.example")),
+            "https://h.example:443/"
+        );
+        assert_eq!(with_port(uri("http://[::1]/")), "http://[::1]:80/");
+        assert_eq!(with_port(uri("http://h:8080/")), "http://h:8080/");
+    }
+
+    #[test]
     fn tokio_sleep_waits() {
         let rt = runtime();
         let started = Instant::now();
