@@ -80,6 +80,24 @@ pub struct GlobalArgs {
     /// Print JSON on stdout instead of tables
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// HTTP proxy for every request, http://[USER:PASSWORD@]HOST[:PORT], or
+    /// "none" to connect directly [default: HTTPS_PROXY, HTTP_PROXY,
+    /// ALL_PROXY and NO_PROXY, read as curl reads them]
+    #[arg(
+        long,
+        global = true,
+        env = "COXEDGE_PROXY",
+        value_name = "URL",
+        // The value may hold a password: never shown in --help.
+        hide_env_values = true
+    )]
+    pub proxy: Option<String>,
+
+    /// Also trust the CA certificates in this PEM file (a private CA, a
+    /// TLS-inspecting gateway)
+    #[arg(long, global = true, env = "COXEDGE_CA_CERT", value_name = "PATH")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// The HTTP client behind the commands.
@@ -280,6 +298,14 @@ mod tests {
         let cli = Cli::try_parse_from(["x", "list", "--json", "--transport", "hyper"]).unwrap();
         assert!(cli.global.json);
         assert_eq!(cli.global.transport, TransportKind::Hyper);
+    }
+
+    #[test]
+    fn proxy_and_ca_cert_are_global_options() {
+        let cli = Cli::try_parse_from(["x", "list", "--proxy", "none", "--ca-cert", "/tmp/ca.pem"])
+            .unwrap();
+        assert_eq!(cli.global.proxy.as_deref(), Some("none"));
+        assert_eq!(cli.global.ca_cert, Some(PathBuf::from("/tmp/ca.pem")));
     }
 
     #[test]

@@ -24,6 +24,7 @@ use std::path::Path;
 use coxedge_images::simulator::{
     ENVIRONMENT as SIMULATOR_ENVIRONMENT, SERVICE as SIMULATOR_SERVICE,
 };
+use coxedge_images::transports::TransportConfig;
 use coxedge_images::{ApiKey, Endpoint};
 
 use crate::args::{API_KEY_ENV, GlobalArgs};
@@ -230,6 +231,68 @@ pub fn resolve(args: &GlobalArgs, key: Option<RawKey>) -> Result<Target, CliErro
     Ok(Target::Api(Box::new(endpoint)))
 }
 
+/// The largest `--ca-cert` file read: far above any real bundle (the whole
+/// Mozilla set is about 200 KiB).
+pub const MAX_CA_FILE_LEN: u64 = 4 * 1024 * 1024;
+
+/// Applies `--proxy` (or `COXEDGE_PROXY`) and `--ca-cert` (or
+/// `COXEDGE_CA_CERT`) to `config`:
+///
+/// - no proxy value (or an empty one): the environment's proxies, as curl
+///   reads them; `none` (any case): no proxy at all; anything else: that
+///   proxy for every request. A bad URL is a usage error that never repeats
+///   the value (it may hold a password);
+/// - a CA file: every certificate in it is trusted as well as the bundled
+///   roots. Unreadable, too long, or without a certificate: a usage error
+///   naming the path.
+pub fn network(
+    args: &GlobalArgs,
+    mut config: TransportConfig,
+) -> Result<TransportConfig, CliError> {
+    match args.proxy.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some(none) if none.eq_ignore_ascii_case("none") => config = config.no_proxy(),
+        Some(url) => {
+            config = config
+                .proxy(url)
+                .map_err(|e| CliError::usage(format!("--proxy (or COXEDGE_PROXY): {e}")))?;
+        }
+    }
+    if let Some(path) = &args.ca_cert {
+        let pem = read_ca_file(path)?;
+        config = config.add_root_certificates_pem(&pem).map_err(|e| {
+            CliError::usage(format!("the CA file {} is not usable: {e}", path.display()))
+        })?;
+    }
+    Ok(config)
+}
+
+/// The bytes of the CA file at `path`, at most [`MAX_CA_FILE_LEN`] (only one
+/// more byte is ever read).
+fn read_ca_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    let cannot =
+        |e: io::Error| CliError::usage(format!("cannot read the CA file {}: {e}", path.display()));
+    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
+        return Err(CliError::usage(format!(
+            "the CA file {} is not a regular file",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    File::open(path)
+        .map_err(cannot)?
+        .take(MAX_CA_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_CA_FILE_LEN {
+        return Err(CliError::usage(format!(
+            "the CA file {} is too long (more than {MAX_CA_FILE_LEN} bytes)",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
 fn missing(what: &str, flag: &str, env: &str) -> CliError {
     CliError::usage(format!(
         "the {what} is missing: pass {flag} or set {env} (an API key was given, so the \
@@ -390,6 +453,56 @@ mod tests {
         let message = usage_message(resolve(&a, env_key("canary-key")));
         assert!(message.contains("base URL"), "{message}");
         assert!(!message.contains("canary"), "{message}");
+    }
+
+    #[test]
+    fn proxy_values_choose_the_environment_none_or_a_url() {
+        use coxedge_images::transports::ProxyConfig;
+        let with = |proxy: Option<&str>| {
+            let mut a = args();
+            a.proxy = proxy.map(str::to_owned);
+            network(&a, TransportConfig::default())
+        };
+        assert_eq!(with(None).unwrap().proxy, ProxyConfig::FromEnvironment);
+        assert_eq!(with(Some("")).unwrap().proxy, ProxyConfig::FromEnvironment);
+        assert_eq!(with(Some("none")).unwrap().proxy, ProxyConfig::None);
+        assert_eq!(with(Some("NONE")).unwrap().proxy, ProxyConfig::None);
+        match with(Some("http://u:hunter2@proxy.corp:3128"))
+            .unwrap()
+            .proxy
+        {
+            ProxyConfig::Url(url) => assert_eq!(url.to_string(), "http://proxy.corp:3128"),
+            other => panic!("{other:?}"),
+        }
+        for bad in ["socks5://u:hunter2@proxy", "http://u:hunter2@proxy:99999"] {
+            let err = with(Some(bad)).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.message().contains("--proxy"), "{}", err.message());
+            assert!(!err.message().contains("hunter2"), "{}", err.message());
+        }
+    }
+
+    #[test]
+    fn ca_files_are_read_and_checked() {
+        let dir = std::env::temp_dir().join(format!("coxedge-cli-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let with = |path: &Path| {
+            let mut a = args();
+            a.ca_cert = Some(path.to_owned());
+            network(&a, TransportConfig::default())
+        };
+        let not_pem = dir.join("not.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        for path in [not_pem.as_path(), &dir.join("absent.pem"), &dir] {
+            let err = with(path).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(
+                err.message().contains(&path.display().to_string()),
+                "{}",
+                err.message()
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -43,11 +43,13 @@ pub fn run(cli: &Cli, env_key: Option<OsString>) -> ExitCode {
 fn execute(cli: &Cli, key: Option<RawKey>) -> Result<(), CliError> {
     // Bound before the client, so the simulator (if any) stops after it.
     let (endpoint, _simulator) = connect_target(config::resolve(&cli.global, key)?)?;
-    let backend = backend::connect(
-        cli.global.transport,
-        endpoint,
-        transport_config(&cli.global),
-    )?;
+    let mut transport = config::network(&cli.global, transport_config(&cli.global))?;
+    if _simulator.is_some() && cli.global.proxy.is_none() {
+        // In this process, on loopback: no proxy from the environment could
+        // reach it.
+        transport = transport.no_proxy();
+    }
+    let backend = backend::connect(cli.global.transport, endpoint, transport)?;
     commands::execute(backend.as_ref(), &cli.command, cli.global.json)
 }
 

@@ -3,13 +3,12 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use http::{HeaderValue, Uri};
+use http::HeaderValue;
 use url::{Host, Url};
 
 use crate::request::push_segments;
 use crate::secret::ApiKey;
 use crate::segment::check_segment;
-use crate::transport_error::{TransportError, TransportErrorKind};
 
 /// The base URL of the API as the specification gives it.
 pub const DEFAULT_BASE_URL: &str = "https://portal.coxedge.com/api/v1";
@@ -226,8 +225,8 @@ fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, ConfigEr
 }
 
 /// Whether the URL's host is a loopback address (127.0.0.0/8, ::1) or
-/// `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
+/// `localhost`: where plain http is allowed without opting in.
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
@@ -237,28 +236,11 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// The same test on a host as text (`127.0.0.1`, `[::1]`, `localhost`).
-fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     match bare.parse::<IpAddr>() {
         Ok(ip) => ip.is_loopback(),
         Err(_) => bare.eq_ignore_ascii_case("localhost"),
-    }
-}
-
-/// The check every transport makes before connecting: `https`, or `http` to
-/// a loopback host, or `http` anywhere when explicitly allowed. Anything else
-/// is refused without a connection attempt, because the request carries the
-/// API key.
-pub fn check_request_security(uri: &Uri, allow_insecure_http: bool) -> Result<(), TransportError> {
-    let refused = |why: String| Err(TransportError::new(TransportErrorKind::Refused, why));
-    match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if allow_insecure_http || uri.host().is_some_and(is_loopback_host) => Ok(()),
-        Some("http") => refused(format!(
-            "plain http to {} is not allowed (the API key would travel unencrypted)",
-            uri.host().unwrap_or("?")
-        )),
-        other => refused(format!("unsupported URI scheme {:?}", other.unwrap_or(""))),
     }
 }
 

@@ -72,10 +72,7 @@ mod strings;
 mod task;
 mod transport_error;
 
-pub use endpoint::{
-    ConfigError, DEFAULT_BASE_URL, Endpoint, EndpointBuilder, USER_AGENT, check_request_security,
-    is_loopback,
-};
+pub use endpoint::{ConfigError, DEFAULT_BASE_URL, Endpoint, EndpointBuilder, USER_AGENT};
 pub use error::{ApiErrorCode, ApiErrorEntry, Error, ErrorKind, RetryAfter};
 pub use exchange::{Decode, Exchange, MAX_REDIRECTS, Step};
 pub use filter::{ImageFilter, resolve};
@@ -94,6 +91,33 @@ pub use transport_error::{TransportError, TransportErrorKind};
 
 /// Re-exported so users name the same `time` types the model uses.
 pub use time;
+
+/// Re-exported so users name the same `http` types (requests, responses,
+/// URIs, headers) the core builds and reads, whatever `http` version their
+/// own dependencies use.
+pub use http;
+
+/// Moved to [`transports::check_request_security`]; kept so code written
+/// against 0.1 still compiles, with a warning naming the new path.
+#[deprecated(
+    since = "0.1.1",
+    note = "use coxedge_images::transports::check_request_security"
+)]
+#[doc(hidden)]
+pub fn check_request_security(
+    uri: &http::Uri,
+    allow_insecure_http: bool,
+) -> Result<(), TransportError> {
+    transports::check_request_security(uri, allow_insecure_http)
+}
+
+/// No longer public: the core's own test for where plain http is allowed.
+/// Kept so code written against 0.1 still compiles, with a warning.
+#[deprecated(since = "0.1.1", note = "an internal check; compare the host yourself")]
+#[doc(hidden)]
+pub fn is_loopback(url: &url::Url) -> bool {
+    endpoint::is_loopback(url)
+}
 
 #[path = "../transports/mod.rs"]
 pub mod transports;

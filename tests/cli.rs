@@ -1088,18 +1088,15 @@ fn the_simulator_command_serves_tls_with_its_ca_file() {
     let untrusting = Client::ureq_with(endpoint, TransportConfig::default()).unwrap();
     assert!(untrusting.list_images(&Default::default()).is_err());
 
-    // The CLI, with the three variables sourced, when it reads
-    // COXEDGE_CA_CERT (its --ca-cert option).
-    let help = run(cli(), &["--help"]);
-    if help.stdout.contains("--ca-cert") {
-        let env_file = served.env_file("tls");
-        let out = sourced(&env_file, &["--json", "list"]);
+    // The CLI, with the three variables sourced (COXEDGE_CA_CERT is its
+    // --ca-cert option), over both transports.
+    let env_file = served.env_file("tls");
+    for transport in TRANSPORTS {
+        let out = sourced(&env_file, &["--transport", transport, "--json", "list"]);
         out.assert_code(0);
         assert_eq!(ids(&out.json()), [centos_id(), ubuntu_id()], "{out:#?}");
-        std::fs::remove_file(&env_file).unwrap();
-    } else {
-        eprintln!("skipped: this coxedge-images has no --ca-cert (COXEDGE_CA_CERT) yet");
     }
+    std::fs::remove_file(&env_file).unwrap();
 
     let (status, _, stderr) = served.stop("TERM");
     assert_eq!(status.code(), Some(0), "{stderr}");

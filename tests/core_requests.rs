@@ -215,7 +215,7 @@ proptest! {
 
 #[test]
 fn transports_refuse_plain_http_off_loopback() {
-    use coxedge_images::check_request_security as check;
+    use coxedge_images::transports::check_request_security as check;
     let uri = |s: &str| s.parse::<http::Uri>().unwrap();
     for ok in [
         "https://portal.coxedge.com/x",

@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::proxy::{ProxyConfig, ProxyUrl};
+
 /// Limits and trust settings for the bundled transports.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -25,6 +27,16 @@ pub struct TransportConfig {
     /// Send requests over plain `http://` to hosts that are not loopback.
     /// Default false: such requests are refused before connecting.
     pub allow_insecure_http: bool,
+    /// Which proxy to use. Default [`ProxyConfig::FromEnvironment`]: the
+    /// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` variables, read as
+    /// curl reads them (see [`ProxyConfig`]).
+    pub proxy: ProxyConfig,
+    /// Also trust the operating system's certificate store (on Linux the
+    /// bundle in `/etc/ssl/certs`, or the file and directory named by
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR`), loaded when the transport is
+    /// built. Default false. Combine with [`use_webpki_roots`](Self::use_webpki_roots)
+    /// `= false` to trust the system store instead of the bundled roots.
+    pub use_native_roots: bool,
 }
 
 impl Default for TransportConfig {
@@ -36,6 +48,8 @@ impl Default for TransportConfig {
             root_certificates: Vec::new(),
             use_webpki_roots: true,
             allow_insecure_http: false,
+            proxy: ProxyConfig::default(),
+            use_native_roots: false,
         }
     }
 }
@@ -49,6 +63,8 @@ impl fmt::Debug for TransportConfig {
             .field("root_certificates", &self.root_certificates.len())
             .field("use_webpki_roots", &self.use_webpki_roots)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("proxy", &self.proxy)
+            .field("use_native_roots", &self.use_native_roots)
             .finish()
     }
 }
@@ -104,6 +120,55 @@ impl TransportConfig {
         self.allow_insecure_http = allow;
         self
     }
+
+    /// Sends every request through the HTTP proxy at `url`
+    /// (`[http://][user[:password]@]host[:port]`, port 1080 by default),
+    /// whatever the environment says. Credentials are sent as
+    /// `Proxy-Authorization: Basic` and never shown. Fails (without
+    /// repeating the URL) when it does not parse or is not `http://`.
+    pub fn proxy(mut self, url: &str) -> Result<Self, crate::ConfigError> {
+        self.proxy = ProxyConfig::Url(url.parse::<ProxyUrl>()?);
+        Ok(self)
+    }
+
+    /// Connects directly, ignoring any proxy named in the environment.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyConfig::None;
+        self
+    }
+
+    /// Whether to also trust the operating system's certificate store.
+    pub fn native_roots(mut self, enabled: bool) -> Self {
+        self.use_native_roots = enabled;
+        self
+    }
+
+    /// Whether to trust the bundled Mozilla roots.
+    pub fn webpki_roots(mut self, enabled: bool) -> Self {
+        self.use_webpki_roots = enabled;
+        self
+    }
+}
+
+/// The operating system's trusted roots when
+/// [`TransportConfig::use_native_roots`] is set (none otherwise). Fails when
+/// the store was asked for but yielded nothing, saying why.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+pub(crate) fn native_roots(
+    config: &TransportConfig,
+) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, crate::ConfigError> {
+    if !config.use_native_roots {
+        return Ok(Vec::new());
+    }
+    let loaded = rustls_native_certs::load_native_certs();
+    if loaded.certs.is_empty() {
+        let why = loaded.errors.first().map_or_else(
+            || "holds no certificate".to_owned(),
+            |e| format!("cannot be read: {e}"),
+        );
+        return Err(crate::ConfigError::owned("system certificate store", why));
+    }
+    Ok(loaded.certs)
 }
 
 /// The longest timeout the transports pass on (a day): longer ones make

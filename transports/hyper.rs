@@ -15,7 +15,10 @@
 //!   [`TransportErrorKind::BodyTooLarge`] without buffering the rest.
 //! - TLS is rustls with the `ring` provider chosen explicitly (an unset
 //!   process default would panic at run time), trusting the Mozilla roots of
-//!   `webpki-roots` and any extra roots given.
+//!   `webpki-roots`, the system's roots when asked, and any extra roots given.
+//! - Proxies follow [`TransportConfig::proxy`] (the environment by default,
+//!   read as curl does): a proxied connection is a `CONNECT` tunnel made by
+//!   hyper-util's [`Tunnel`], with TLS to the API inside it.
 //!
 //! ```no_run
 //! use coxedge_images::transports::hyper::HyperClient;
@@ -46,10 +49,12 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
 
-use super::config::bounded;
+use super::config::{bounded, native_roots};
+use super::proxy::ProxyRules;
 use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
@@ -62,8 +67,9 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 /// runtime to send.
 #[derive(Clone)]
 pub struct HyperTransport {
-    client: PooledClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: PooledClient<HttpsConnector<ProxyConnector>, Full<Bytes>>,
     config: Arc<TransportConfig>,
+    proxies: Arc<ProxyRules>,
     in_flight: Arc<Semaphore>,
     max_in_flight: usize,
 }
@@ -81,9 +87,11 @@ impl fmt::Debug for HyperTransport {
 pub type HyperClient = AsyncClient<HyperTransport, TokioSleep>;
 
 impl HyperTransport {
-    /// Builds the TLS settings and the pooled client. Fails if a root
-    /// certificate is not a valid DER certificate, or if no root of trust is
-    /// left at all. Needs no runtime until the first request.
+    /// Builds the TLS settings and the pooled client, reading the proxy
+    /// variables now if the config says so. Fails if a root certificate is
+    /// not a valid DER certificate, if the system store was asked for and
+    /// yields nothing, or if no root of trust is left at all. Needs no
+    /// runtime until the first request.
     pub fn new(config: TransportConfig) -> Result<Self, ConfigError> {
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -97,17 +105,22 @@ impl HyperTransport {
         // `https://` URIs reach the TLS wrapper through this connector.
         http.enforce_http(false);
         http.set_connect_timeout(Some(bounded(config.connect_timeout)));
+        let proxies = Arc::new(ProxyRules::new(&config.proxy));
         let connector = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
-            .wrap_connector(http);
+            .wrap_connector(ProxyConnector {
+                http,
+                proxies: proxies.clone(),
+            });
         let client = PooledClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .build(connector);
         Ok(HyperTransport {
             client,
             config: Arc::new(config),
+            proxies,
             in_flight: Arc::new(Semaphore::new(DEFAULT_MAX_IN_FLIGHT)),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         })
@@ -159,7 +172,9 @@ impl HyperTransport {
 
 impl AsyncTransport for HyperTransport {
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        crate::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        self.proxies
+            .route(request.uri(), self.config.allow_insecure_http)?;
         // Waiting for a turn is not the server's slowness: it is outside the
         // timeout. The semaphore is never closed, so this cannot fail.
         let _turn = self.in_flight.acquire().await.map_err(|_| {
@@ -187,6 +202,9 @@ fn root_store(config: &TransportConfig) -> Result<rustls::RootCertStore, ConfigE
     if config.use_webpki_roots {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
+    // A system store may hold a certificate rustls cannot use; skip it
+    // rather than refuse the whole store.
+    roots.add_parsable_certificates(native_roots(config)?);
     for der in &config.root_certificates {
         roots
             .add(rustls_pki_types::CertificateDer::from(der.as_slice()))
@@ -199,6 +217,108 @@ fn root_store(config: &TransportConfig) -> Result<rustls::RootCertStore, ConfigE
         ));
     }
     Ok(roots)
+}
+
+/// The connector under TLS: a direct TCP connection, or a `CONNECT` tunnel
+/// through the proxy [`ProxyRules`] chooses for the destination (the same
+/// choice the ureq transport makes).
+#[derive(Clone)]
+struct ProxyConnector {
+    http: HttpConnector,
+    proxies: Arc<ProxyRules>,
+}
+
+type Connecting = std::pin::Pin<
+    Box<
+        dyn Future<
+                Output = Result<
+                    hyper_util::rt::TokioIo<tokio::net::TcpStream>,
+                    Box<dyn StdError + Send + Sync>,
+                >,
+            > + Send,
+    >,
+>;
+
+impl tower_service::Service<http::Uri> for ProxyConnector {
+    type Response = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+    type Error = Box<dyn StdError + Send + Sync>;
+    type Future = Connecting;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, dst: http::Uri) -> Self::Future {
+        let proxy = match self.proxies.select(&dst) {
+            Ok(proxy) => proxy.cloned(),
+            Err(e) => return Box::pin(async move { Err(e.into()) }),
+        };
+        let Some(proxy) = proxy else {
+            let connecting = self.http.call(dst);
+            return Box::pin(async move { connecting.await.map_err(Into::into) });
+        };
+        let mut tunnel = Tunnel::new(proxy.uri(), self.http.clone());
+        if let Some(auth) = proxy.basic_authorization() {
+            tunnel = tunnel.with_auth(auth);
+        }
+        // The tunnel would ask for port 443 when the URI names none.
+        let dst = with_port(dst);
+        let connecting = tunnel.call(dst);
+        Box::pin(async move {
+            connecting.await.map_err(|e| {
+                Box::new(ProxyFailed {
+                    proxy: proxy.to_string(),
+                    source: e.into(),
+                })
+                .into()
+            })
+        })
+    }
+}
+
+/// `dst` with its scheme's default port written out.
+fn with_port(dst: http::Uri) -> http::Uri {
+    if dst.port().is_some() {
+        return dst;
+    }
+    let port = if dst.scheme_str() == Some("http") {
+        80
+    } else {
+        443
+    };
+    let Some(host) = dst.host() else { return dst };
+    let authority = format!("{host}:{port}");
+    let mut parts = dst.clone().into_parts();
+    match authority.parse() {
+        Ok(authority) => {
+            parts.authority = Some(authority);
+            http::Uri::from_parts(parts).unwrap_or(dst)
+        }
+        Err(_) => dst,
+    }
+}
+
+/// A tunnel through a proxy could not be made. Names the proxy by host and
+/// port only (never its credentials).
+#[derive(Debug)]
+struct ProxyFailed {
+    proxy: String,
+    source: Box<dyn StdError + Send + Sync>,
+}
+
+impl fmt::Display for ProxyFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "through the proxy {}", self.proxy)
+    }
+}
+
+impl StdError for ProxyFailed {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&*self.source)
+    }
 }
 
 /// The chain of causes, looking inside `io::Error`s too (whose `source()`
@@ -446,6 +566,22 @@ mod tests {
             kind_of(&*limit, TransportErrorKind::Io),
             TransportErrorKind::BodyTooLarge
         );
+    }
+
+    #[test]
+    fn tunnel_destinations_name_their_port() {
+        // hyper-util's tunnel asks for 443 when the URI names no port.
+        let uri = |s: &str| s.parse::<http::Uri>().unwrap();
+        assert_eq!(
+            with_port(uri("http://127.0.0.1/x")),
+            "http://127.0.0.1:80/x"
+        );
+        assert_eq!(
+            with_port(uri("https://h.example")),
+            "https://h.example:443/"
+        );
+        assert_eq!(with_port(uri("http://[::1]/")), "http://[::1]:80/");
+        assert_eq!(with_port(uri("http://h:8080/")), "http://h:8080/");
     }
 
     #[test]

@@ -31,10 +31,14 @@ mod asynchronous;
 mod blocking;
 mod config;
 mod jitter;
+mod proxy;
+mod security;
 
 pub use asynchronous::{AsyncClient, AsyncSleep, AsyncTaskHandle, AsyncTransport};
 pub use blocking::{Client, TaskHandle, Transport};
 pub use config::{RetryNotice, TransportConfig};
+pub use proxy::{DEFAULT_PROXY_PORT, ProxyConfig, ProxyUrl};
+pub use security::check_request_security;
 
 #[cfg(feature = "hyper")]
 pub mod hyper;

@@ -13,7 +13,12 @@
 //!   fails with [`TransportErrorKind::BodyTooLarge`] after at most
 //!   `max_body_bytes + 1` bytes;
 //! - TLS is rustls with the `ring` provider chosen explicitly (never the
-//!   process default, which may be unset).
+//!   process default, which may be unset);
+//! - proxies follow [`TransportConfig::proxy`] (the environment by default,
+//!   read as curl does, by the same rules as the hyper transport, not by
+//!   ureq's own `Proxy::try_from_env`, whose `NO_PROXY` and variable order
+//!   differ): the proxy is set on each request that uses one, and ureq
+//!   reaches the target through a `CONNECT` tunnel.
 //!
 //! ```no_run
 //! use coxedge_images::transports::Client;
@@ -42,21 +47,24 @@ use ::ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolv
 use ::ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use http::{Request, Response};
 
-use super::config::bounded;
+use super::config::{bounded, native_roots};
+use super::proxy::{ProxyRules, ProxyUrl};
 use super::{Client, Transport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
 /// A blocking [`Transport`] over one pooled ureq agent. Cloning is cheap and
 /// shares the pool.
 ///
-/// Trust: the Mozilla roots (when [`TransportConfig::use_webpki_roots`])
-/// plus every extra root in [`TransportConfig::root_certificates`], as the
+/// Trust: the Mozilla roots (when [`TransportConfig::use_webpki_roots`]),
+/// the system's (when [`TransportConfig::use_native_roots`]), plus every
+/// extra root in [`TransportConfig::root_certificates`], as the
 /// hyper transport does. ureq takes roots as whole DER certificates, so the
 /// bundled roots come from `webpki-root-certs`, which carries them whole.
 #[derive(Clone)]
 pub struct UreqTransport {
     agent: ::ureq::Agent,
     config: TransportConfig,
+    proxies: Arc<ProxyRules>,
 }
 
 impl fmt::Debug for UreqTransport {
@@ -71,8 +79,10 @@ impl fmt::Debug for UreqTransport {
 pub type UreqClient = Client<UreqTransport>;
 
 impl UreqTransport {
-    /// Builds the agent. Fails if a root certificate is not a valid DER
-    /// certificate, or if no root of trust is left at all.
+    /// Builds the agent, reading the proxy variables now if the config says
+    /// so. Fails if a root certificate is not a valid DER certificate, if
+    /// the system store was asked for and yields nothing, or if no root of
+    /// trust is left at all.
     pub fn new(config: TransportConfig) -> Result<Self, ConfigError> {
         let tls = TlsConfig::builder()
             .provider(TlsProvider::Rustls)
@@ -83,9 +93,9 @@ impl UreqTransport {
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            // No proxy from ALL_PROXY/HTTPS_PROXY/HTTP_PROXY: ureq would send
-            // plain-http requests (the key header included) to the proxy,
-            // past the loopback check, and the hyper transport uses none.
+            // Not ureq's own reading of the environment: the proxy, when one
+            // is used, is set per request from the shared rules, after the
+            // checks that keep the key off plain-http proxies.
             .proxy(None)
             .timeout_global(Some(bounded(config.timeout)))
             .timeout_connect(Some(bounded(config.connect_timeout)))
@@ -96,7 +106,12 @@ impl UreqTransport {
             DefaultConnector::default(),
             CachingResolver::default(),
         );
-        Ok(UreqTransport { agent, config })
+        let proxies = Arc::new(ProxyRules::new(&config.proxy));
+        Ok(UreqTransport {
+            agent,
+            config,
+            proxies,
+        })
     }
 
     /// The settings this transport was built with.
@@ -105,9 +120,11 @@ impl UreqTransport {
     }
 }
 
-/// The roots ureq trusts: the bundled ones and the extra ones together.
+/// The roots ureq trusts: the bundled ones, the system's and the extra ones
+/// together.
 fn root_certs(config: &TransportConfig) -> Result<RootCerts, ConfigError> {
-    if config.root_certificates.is_empty() {
+    let native = native_roots(config)?;
+    if config.root_certificates.is_empty() && native.is_empty() {
         return if config.use_webpki_roots {
             Ok(RootCerts::WebPki)
         } else {
@@ -133,6 +150,7 @@ fn root_certs(config: &TransportConfig) -> Result<RootCerts, ConfigError> {
     let certs: Vec<Certificate<'static>> = bundled
         .iter()
         .map(|c| c.as_ref())
+        .chain(native.iter().map(|c| c.as_ref()))
         .chain(config.root_certificates.iter().map(Vec::as_slice))
         .map(|der| Certificate::from_der(der).to_owned())
         .collect();
@@ -209,14 +227,19 @@ impl Resolver for CachingResolver {
 
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        crate::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        let proxy = self
+            .proxies
+            .route(request.uri(), self.config.allow_insecure_http)?
+            .map(ureq_proxy)
+            .transpose()?;
         let (parts, body) = request.into_parts();
         // An empty body is sent as no body at all (no `Content-Length: 0` on
         // a GET).
         let response = if body.is_empty() {
-            self.agent.run(Request::from_parts(parts, ()))
+            self.run(Request::from_parts(parts, ()), proxy)
         } else {
-            self.agent.run(Request::from_parts(parts, body))
+            self.run(Request::from_parts(parts, body), proxy)
         }
         .map_err(map_error)?;
         let (mut parts, mut body) = response.into_parts();
@@ -229,6 +252,44 @@ impl Transport for UreqTransport {
         parts.extensions = http::Extensions::new();
         Ok(Response::from_parts(parts, bytes))
     }
+}
+
+impl UreqTransport {
+    /// Runs `request` directly, or through `proxy`.
+    fn run<B: ::ureq::AsSendBody>(
+        &self,
+        request: Request<B>,
+        proxy: Option<::ureq::Proxy>,
+    ) -> Result<Response<::ureq::Body>, ::ureq::Error> {
+        match proxy {
+            None => self.agent.run(request),
+            Some(proxy) => {
+                let request = self
+                    .agent
+                    .configure_request(request)
+                    .proxy(Some(proxy))
+                    .build();
+                self.agent.run(request)
+            }
+        }
+    }
+}
+
+/// ureq's form of a proxy the shared rules chose. Never fails for a parsed
+/// [`ProxyUrl`]; the error names only host and port.
+fn ureq_proxy(proxy: &ProxyUrl) -> Result<::ureq::Proxy, TransportError> {
+    let mut builder = ::ureq::Proxy::builder(::ureq::ProxyProtocol::Http)
+        .host(proxy.host())
+        .port(proxy.port());
+    if let Some((user, password)) = proxy.credentials() {
+        builder = builder.username(user).password(password);
+    }
+    builder.build().map_err(|_| {
+        TransportError::new(
+            TransportErrorKind::Refused,
+            format!("the proxy {proxy} is not usable by ureq"),
+        )
+    })
 }
 
 /// Maps a ureq error to the kind the retry decision reads, by variant.

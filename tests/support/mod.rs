@@ -37,11 +37,13 @@ pub fn policy(max_attempts: u32) -> RetryPolicy {
     policy
 }
 
-/// A 5 s timeout and a 2 s connect timeout.
+/// A 5 s timeout and a 2 s connect timeout, and no proxy: the tests talk to
+/// loopback servers directly whatever proxy the environment names.
 pub fn config() -> TransportConfig {
     TransportConfig::default()
         .timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(2))
+        .no_proxy()
 }
 
 /// Plain http to a host that is not loopback (allowed at the endpoint, so

@@ -1,0 +1,211 @@
+//! Proxies given in the config, on both transports, against a `CONNECT`
+//! proxy and a TLS simulator started here (loopback only). The environment
+//! is never read or changed here (`tests/proxy_env.rs` does that, alone).
+#![cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
+
+mod connect_proxy;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use connect_proxy::ConnectProxy;
+use coxedge_images::simulator::Simulator;
+use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
+use coxedge_images::{Error, ErrorKind, ListOptions, TransportErrorKind};
+use support::{CANARY, assert_no_secret, error_texts, policy};
+
+/// The two transports, one list call each, with `config`.
+fn list_both(sim: &Simulator, config: TransportConfig) -> [Result<usize, Error>; 2] {
+    let blocking = Client::ureq_with(sim.endpoint(), config.clone())
+        .unwrap()
+        .with_retry_policy(policy(1))
+        .list_images(&ListOptions::new())
+        .map(|l| l.images.len());
+    let runtime = support::multi_thread_runtime();
+    let not_blocking = runtime.block_on(async {
+        AsyncClient::hyper_with(sim.endpoint(), config)
+            .unwrap()
+            .with_retry_policy(policy(1))
+            .list_images(&ListOptions::new())
+            .await
+            .map(|l| l.images.len())
+    });
+    [blocking, not_blocking]
+}
+
+/// The TLS simulator's CA trusted, short timeouts, no proxy yet.
+fn tls_config(sim: &Simulator) -> TransportConfig {
+    support::config()
+        .add_root_certificates_pem(sim.ca_certificate_pem().unwrap().as_bytes())
+        .unwrap()
+}
+
+/// `Basic` + base64("user:pa55 w0rd"), worked out by hand from RFC 7617.
+const USER_PASS_BASIC: &str = "Basic dXNlcjpwYTU1IHcwcmQ=";
+
+#[test]
+fn https_goes_through_a_connect_tunnel_and_the_proxy_never_sees_the_key() {
+    let sim = support::tls_simulator();
+    let proxy = ConnectProxy::start();
+    let config = tls_config(&sim)
+        .proxy(&proxy.url_with("user", "pa55%20w0rd"))
+        .unwrap();
+    for result in list_both(&sim, config) {
+        assert_eq!(result.unwrap(), 2);
+    }
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 2, "one tunnel per transport: {heads:?}");
+    let port = sim.local_addr().port();
+    for head in &heads {
+        assert!(
+            head.starts_with(&format!("CONNECT localhost:{port} HTTP/1.1\r\n")),
+            "{head}"
+        );
+        assert!(
+            head.lines()
+                .any(|l| l.eq_ignore_ascii_case(&format!("proxy-authorization: {USER_PASS_BASIC}"))),
+            "{head}"
+        );
+        assert!(!head.contains(CANARY), "{head}");
+    }
+    // The API's requests crossed the proxy, encrypted.
+    let tunnelled = proxy.tunnelled();
+    assert!(!tunnelled.is_empty());
+    assert!(!tunnelled.contains(CANARY));
+    assert!(!tunnelled.contains("/api/v1"));
+    assert_eq!(sim.requests().len(), 2);
+}
+
+#[test]
+fn wrong_proxy_credentials_fail_without_showing_them() {
+    let sim = support::tls_simulator();
+    let proxy = ConnectProxy::requiring(USER_PASS_BASIC);
+    let config = tls_config(&sim)
+        .proxy(&proxy.url_with("user", "hunter2"))
+        .unwrap();
+    for result in list_both(&sim, config) {
+        let error = result.unwrap_err();
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::Connect),
+            "{error}"
+        );
+        for text in error_texts(&error) {
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(!text.contains("aHVudGVyMg"), "{text}");
+        }
+        assert_no_secret(&error);
+    }
+    assert_eq!(proxy.heads().len(), 2);
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn plain_http_to_loopback_may_use_a_loopback_proxy() {
+    let sim = support::simulator();
+    let proxy = ConnectProxy::start();
+    let config = support::config().proxy(&proxy.url()).unwrap();
+    for result in list_both(&sim, config) {
+        assert_eq!(result.unwrap(), 2);
+    }
+    let port = sim.local_addr().port();
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    for head in heads {
+        assert!(
+            head.starts_with(&format!("CONNECT 127.0.0.1:{port} HTTP/1.1")),
+            "{head}"
+        );
+    }
+}
+
+#[test]
+fn plain_http_through_a_remote_proxy_is_refused_without_connecting() {
+    let sim = support::simulator();
+    // Unroutable: a connection attempt would hang until the timeout, so a
+    // fast answer proves none was made.
+    let config = support::config()
+        .connect_timeout(Duration::from_secs(20))
+        .timeout(Duration::from_secs(30))
+        .proxy("http://user:hunter2@10.255.255.1:3128")
+        .unwrap();
+    let started = Instant::now();
+    for result in list_both(&sim, config.clone()) {
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Transport);
+        assert_eq!(error.transport_kind(), Some(TransportErrorKind::Refused));
+        let text = error.to_string();
+        assert!(text.contains("10.255.255.1:3128"), "{text}");
+        assert!(text.contains("NO_PROXY"), "{text}");
+        for text in error_texts(&error) {
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+        assert_no_secret(&error);
+    }
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(sim.requests().is_empty());
+
+    // Allowed on the transport (and the endpoint, as loopback), it would go.
+    let allowed = config.allow_insecure_http(true);
+    assert!(format!("{allowed:?}").contains("10.255.255.1"));
+    assert!(!format!("{allowed:?}").contains("hunter2"));
+}
+
+#[test]
+fn a_proxy_that_is_down_is_a_connect_error_naming_it() {
+    let sim = support::tls_simulator();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = tls_config(&sim)
+        .proxy(&format!("http://user:hunter2@127.0.0.1:{port}"))
+        .unwrap();
+    for result in list_both(&sim, config) {
+        let error = result.unwrap_err();
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::Connect),
+            "{error}"
+        );
+        for text in error_texts(&error) {
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+    }
+    assert!(sim.requests().is_empty());
+}
+
+#[test]
+fn no_proxy_connects_directly() {
+    let sim = support::tls_simulator();
+    let config = tls_config(&sim).no_proxy();
+    for result in list_both(&sim, config) {
+        assert_eq!(result.unwrap(), 2);
+    }
+}
+
+#[test]
+fn an_untrusted_certificate_names_the_problem() {
+    let sim = support::tls_simulator();
+    for result in list_both(&sim, support::config()) {
+        let error = result.unwrap_err();
+        assert_eq!(error.transport_kind(), Some(TransportErrorKind::Tls));
+        let text = error.to_string();
+        assert!(text.contains("UnknownIssuer"), "{text}");
+    }
+}
+
+#[test]
+fn bad_proxy_urls_are_config_errors_that_hide_credentials() {
+    for bad in [
+        "socks5://user:hunter2@127.0.0.1:1080",
+        "https://user:hunter2@127.0.0.1:3128",
+        "http://user:hunter2@127.0.0.1:99999",
+        "http://user:hunter2@127.0.0.1:3128/path",
+    ] {
+        let error = TransportConfig::default().proxy(bad).unwrap_err();
+        assert_eq!(error.setting(), "proxy URL");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+}
