@@ -34,6 +34,11 @@ pub enum ErrorKind {
     TaskFailed,
     /// A server-side task did not finish within the wait limit.
     TaskTimeout,
+    /// Listing every page stopped because the server did not page as asked
+    /// (a page repeated, or the page number did not move) or the list passed
+    /// the client's bounds; [`Error::images_gathered`] says how many distinct
+    /// images had been read.
+    Paging,
 }
 
 /// The code of one API error entry: numeric `code` in CloudMC documents, or a
@@ -146,6 +151,7 @@ struct Inner {
     reached_server: bool,
     attempts: u32,
     source: Option<Box<dyn StdError + Send + Sync>>,
+    images_gathered: Option<usize>,
 }
 
 impl Error {
@@ -162,7 +168,15 @@ impl Error {
             reached_server: true,
             attempts: 1,
             source: None,
+            images_gathered: None,
         }))
+    }
+
+    /// A listing that stopped early, with how many images it had gathered.
+    pub(crate) fn paging(message: impl Into<String>, gathered: usize) -> Self {
+        let mut e = Error::new(ErrorKind::Paging, message);
+        e.0.images_gathered = Some(gathered);
+        e
     }
 
     pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
@@ -350,6 +364,20 @@ impl Error {
     /// How many attempts were made before giving up.
     pub fn attempts(&self) -> u32 {
         self.0.attempts
+    }
+
+    /// A listing of every page that stopped early ([`ErrorKind::Paging`]):
+    /// the server did not page as asked, or the list passed the client's
+    /// bounds. The images gathered were not returned, as a partial list
+    /// would look complete.
+    pub fn is_paging(&self) -> bool {
+        self.0.kind == ErrorKind::Paging
+    }
+
+    /// For a [`Paging`](ErrorKind::Paging) error, how many distinct images
+    /// had been read when the listing stopped.
+    pub fn images_gathered(&self) -> Option<usize> {
+        self.0.images_gathered
     }
 
     /// The description, without the body excerpt.

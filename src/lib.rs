@@ -60,6 +60,8 @@ mod filter;
 mod id;
 mod image;
 mod list_options;
+mod operation;
+mod paging;
 mod poller;
 mod reference;
 mod request;
@@ -71,6 +73,7 @@ mod status;
 mod strings;
 mod task;
 mod transport_error;
+mod wait;
 
 pub use endpoint::{
     ConfigError, DEFAULT_BASE_URL, Endpoint, EndpointBuilder, USER_AGENT, check_request_security,
@@ -80,8 +83,10 @@ pub use error::{ApiErrorCode, ApiErrorEntry, Error, ErrorKind, RetryAfter};
 pub use exchange::{Decode, Exchange, MAX_REDIRECTS, Step};
 pub use filter::{ImageFilter, resolve};
 pub use id::{IdKind, ImageId, ParseIdError};
-pub use image::{Image, ImageList, ListMetadata, MAX_PAGES, SYSTEM_SLUG};
+pub use image::{Image, ImageList, ListMetadata, SYSTEM_SLUG};
 pub use list_options::{ImageType, ListOptions};
+pub use operation::{Answered, Call, Event, Next, Operation, PageRead, Retrying, TaskPolled};
+pub use paging::{ListAll, MAX_IMAGES, MAX_PAGES, Resolve};
 pub use poller::{PollAction, PollPolicy, TaskPoller};
 pub use reference::ImageReference;
 pub use request::API_KEY_HEADER;
@@ -91,6 +96,7 @@ pub use secret::ApiKey;
 pub use status::ImageStatus;
 pub use task::{CreateImage, Task, TaskId, TaskStatus, decode_task};
 pub use transport_error::{TransportError, TransportErrorKind};
+pub use wait::WaitTask;
 
 /// Re-exported so users name the same `time` types the model uses.
 pub use time;

@@ -30,11 +30,16 @@
 mod asynchronous;
 mod blocking;
 mod config;
+mod drive;
 mod jitter;
 
-pub use asynchronous::{AsyncClient, AsyncSleep, AsyncTaskHandle, AsyncTransport};
+pub use asynchronous::{
+    AsyncClient, AsyncSleep, AsyncTaskHandle, AsyncTransport, LocalAsyncClient, LocalAsyncSleep,
+    LocalAsyncTaskHandle, LocalAsyncTransport,
+};
 pub use blocking::{Client, TaskHandle, Transport};
 pub use config::{RetryNotice, TransportConfig};
+pub use drive::{Clock, Random, Sleep, SystemClock};
 
 #[cfg(feature = "hyper")]
 pub mod hyper;
