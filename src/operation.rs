@@ -50,8 +50,12 @@ use crate::transport_error::TransportError;
 use crate::wait::WaitTask;
 
 /// What an operation wants its driver to do next.
+///
+/// Deliberately exhaustive: a new kind of step would be a change of the
+/// protocol that every driver must handle, so it should fail to compile
+/// rather than be skipped. [`Event`], which a driver may ignore, is
+/// non-exhaustive.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Next<T> {
     /// Send this request, then hand the answer to [`Operation::handle`].
     Send(Request<Vec<u8>>),

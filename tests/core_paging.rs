@@ -210,7 +210,6 @@ fn the_operation_runs_by_hand_and_reports_each_page() {
             }
             Next::WaitUntil(_) => panic!("no wait expected"),
             Next::Done(result) => break result,
-            _ => unreachable!(),
         }
     };
     assert_eq!(result.unwrap().images.len(), 3);
