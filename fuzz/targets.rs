@@ -145,12 +145,12 @@ pub fn retry_after(data: &[u8]) {
             status: StatusCode::TOO_MANY_REQUESTS,
             headers: &headers,
         },
-        coxedge_images::Attempt {
-            number: 1,
-            elapsed: Duration::ZERO,
-            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-            random: 0.5,
-        },
+        coxedge_images::Attempt::new(
+            1,
+            Duration::ZERO,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            0.5,
+        ),
     );
     if let coxedge_images::RetryDecision::RetryAfter(wait) = decision {
         assert!(wait <= policy.max_delay);

@@ -45,6 +45,7 @@ pub enum ErrorKind {
 /// string `errorCode` in others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ApiErrorCode {
     /// A numeric code, e.g. `2012`.
     Number(i64),
@@ -114,6 +115,7 @@ impl fmt::Display for ApiErrorEntry {
 
 /// The server's `Retry-After`: a delay, or a moment in wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryAfter {
     /// `Retry-After: <seconds>`.
     Delay(Duration),

@@ -11,12 +11,12 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
 fn attempt(number: u32, elapsed_ms: u64, random: f64) -> Attempt {
-    Attempt {
+    Attempt::new(
         number,
-        elapsed: Duration::from_millis(elapsed_ms),
-        now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
+        Duration::from_millis(elapsed_ms),
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
         random,
-    }
+    )
 }
 
 fn status_outcome(status: u16, headers: &HeaderMap) -> Outcome<'_> {
