@@ -10,12 +10,25 @@
 //!   and draws no random number: time and randomness are arguments. What a
 //!   client *decides* lives here: what to send ([`Endpoint`]), how to read the
 //!   answer ([`decode_image_list`], [`decode_image`]), whether and when to
-//!   retry ([`RetryPolicy`], [`Exchange`]), and when to poll a task again
-//!   ([`TaskPoller`]).
-//! - [`transports`] sends, receives and sleeps: the [`transports::Transport`]
-//!   and [`transports::AsyncTransport`] traits (closures implement them), the
-//!   [`transports::Client`] and [`transports::AsyncClient`] facades, and the
-//!   `ureq` (blocking) and `hyper` (async, tokio) adapters behind features.
+//!   retry ([`RetryPolicy`], [`Exchange`]), how to follow pages
+//!   ([`ListAll`]), and when to poll a task again ([`TaskPoller`]).
+//! - Every API operation is a state machine speaking one driving protocol,
+//!   [`Operation`]: [`Operation::poll`] says what to do next ([`Next`]: send
+//!   a request, wait until an instant, or done), [`Operation::handle`] takes
+//!   the answer, [`Operation::poll_event`] reports progress ([`Event`]). The
+//!   [`Endpoint`] hands them out typed, each carrying its request, decoder
+//!   and retry policy: [`Endpoint::list_images`], [`Endpoint::get_image`],
+//!   [`Endpoint::create_image`], [`Endpoint::delete_image`] and
+//!   [`Endpoint::get_task`] ([`Call`]), [`Endpoint::list_all_images`]
+//!   ([`ListAll`]), [`Endpoint::resolve`] ([`Resolve`]: every page, then
+//!   select) and [`Endpoint::wait_for_task`] ([`WaitTask`]).
+//! - [`transports`] sends, receives and sleeps: the [`transports::Transport`],
+//!   [`transports::AsyncTransport`] and [`transports::LocalAsyncTransport`]
+//!   traits (closures implement them), the [`transports::Client`],
+//!   [`transports::AsyncClient`] and [`transports::LocalAsyncClient`]
+//!   facades (each one driver over [`Operation`], with injectable clock,
+//!   randomness and sleep), and the `ureq` (blocking) and `hyper` (async,
+//!   tokio) adapters behind features.
 //! - `simulator` (feature `simulator`) is a local stand-in for the API over
 //!   real sockets, for tests; the `coxedge-images` command (feature `cli`)
 //!   lives in `cli/`. The core imports neither.
@@ -41,6 +54,35 @@
 //!     .status(200)
 //!     .body(br#"{"data": [], "metadata": {"recordCount": 0}}"#.to_vec())?;
 //! let list = decode_image_list(response)?;
+//! assert!(list.images.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Example: driving an operation by hand
+//!
+//! ```
+//! use std::time::{Instant, SystemTime};
+//! use coxedge_images::{ApiKey, Endpoint, ListOptions, Next, Operation};
+//!
+//! let endpoint = Endpoint::builder()
+//!     .service("edge-services")
+//!     .environment("test-area")
+//!     .api_key(ApiKey::new("my-key")?)
+//!     .build()?;
+//! let mut op = endpoint.list_all_images(&ListOptions::new())?;
+//! let list = loop {
+//!     match op.poll(Instant::now()) {
+//!         Next::Send(_request) => {
+//!             // Send `_request` with any HTTP client; here, a canned answer.
+//!             let response = http::Response::new(
+//!                 br#"{"data": [], "metadata": {"recordCount": 0}}"#.to_vec(),
+//!             );
+//!             op.handle(Ok(response), Instant::now(), SystemTime::now(), 0.5);
+//!         }
+//!         Next::WaitUntil(at) => std::thread::sleep(at.saturating_duration_since(Instant::now())),
+//!         Next::Done(result) => break result?,
+//!     }
+//! };
 //! assert!(list.images.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

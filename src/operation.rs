@@ -56,6 +56,9 @@ use crate::wait::WaitTask;
 /// rather than be skipped. [`Event`], which a driver may ignore, is
 /// non-exhaustive.
 #[derive(Debug)]
+// The request is moved out at once; boxing it would cost an allocation per
+// request for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Next<T> {
     /// Send this request, then hand the answer to [`Operation::handle`].
     Send(Request<Vec<u8>>),

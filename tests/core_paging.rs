@@ -9,10 +9,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
-use coxedge_images::transports::Client;
+use coxedge_images::transports::{Client, Transport};
 use coxedge_images::{
     ApiKey, Endpoint, ErrorKind, Event, ImageList, ImageReference, ListOptions, MAX_PAGES, Next,
-    Operation, TransportError,
+    Operation,
 };
 use http::{Request, Response};
 use proptest::prelude::*;
@@ -63,12 +63,7 @@ type Server = Box<dyn Fn(&Request<Vec<u8>>) -> (Vec<u64>, serde_json::Value) + S
 
 /// A blocking client over `server`, which answers a request with the image
 /// numbers to send and the metadata; every request is logged.
-fn serve(
-    server: Server,
-) -> (
-    Shared,
-    Client<impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>>,
-) {
+fn serve(server: Server) -> (Shared, Client<impl Transport>) {
     let log: Shared = Arc::default();
     let seen = log.clone();
     let transport = move |request: Request<Vec<u8>>| {
