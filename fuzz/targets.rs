@@ -6,9 +6,9 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use coxedge_images::{
-    ApiKey, Endpoint, Exchange, ImageId, ImageReference, PollAction, PollPolicy, RetryPolicy, Step,
-    Task, TaskPoller, TaskStatus, TransportError, TransportErrorKind, decode_image,
-    decode_image_list, decode_task,
+    ApiKey, Endpoint, ImageId, ImageReference, PollAction, PollPolicy, RetryPolicy, Step, Task,
+    TaskPoller, TaskStatus, TransportError, TransportErrorKind, decode_image, decode_image_list,
+    decode_task,
 };
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 
@@ -145,12 +145,12 @@ pub fn retry_after(data: &[u8]) {
             status: StatusCode::TOO_MANY_REQUESTS,
             headers: &headers,
         },
-        coxedge_images::Attempt {
-            number: 1,
-            elapsed: Duration::ZERO,
-            now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-            random: 0.5,
-        },
+        coxedge_images::Attempt::new(
+            1,
+            Duration::ZERO,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            0.5,
+        ),
     );
     if let coxedge_images::RetryDecision::RetryAfter(wait) = decision {
         assert!(wait <= policy.max_delay);
@@ -219,11 +219,12 @@ pub fn task_poller(data: &[u8]) {
 }
 
 pub fn exchange(data: &[u8]) {
-    let request = endpoint()
-        .list_images_request(&coxedge_images::ListOptions::new())
-        .expect("request");
     let policy = RetryPolicy::default();
-    let mut exchange = Exchange::new(request, decode_image_list, policy.clone());
+    let mut exchange = endpoint()
+        .list_images(&coxedge_images::ListOptions::new())
+        .expect("call")
+        .with_retry_policy(policy.clone())
+        .into_exchange();
     let start = Instant::now();
     let mut clock = Duration::ZERO;
     let mut sent = 0;

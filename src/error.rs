@@ -37,12 +37,18 @@ pub enum ErrorKind {
     TaskTimeout,
     /// While waiting for a task, the server answered about another task.
     TaskMismatch,
+    /// Listing every page stopped because the server did not page as asked
+    /// (a page repeated, or the page number did not move) or the list passed
+    /// the client's bounds; [`Error::images_gathered`] says how many distinct
+    /// images had been read.
+    Paging,
 }
 
 /// The code of one API error entry: numeric `code` in CloudMC documents, or a
 /// string `errorCode` in others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ApiErrorCode {
     /// A numeric code, e.g. `2012`.
     Number(i64),
@@ -112,6 +118,7 @@ impl fmt::Display for ApiErrorEntry {
 
 /// The server's `Retry-After`: a delay, or a moment in wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryAfter {
     /// `Retry-After: <seconds>`.
     Delay(Duration),
@@ -149,6 +156,7 @@ struct Inner {
     reached_server: bool,
     attempts: u32,
     source: Option<Box<dyn StdError + Send + Sync>>,
+    images_gathered: Option<usize>,
 }
 
 impl Error {
@@ -165,7 +173,15 @@ impl Error {
             reached_server: true,
             attempts: 1,
             source: None,
+            images_gathered: None,
         }))
+    }
+
+    /// A listing that stopped early, with how many images it had gathered.
+    pub(crate) fn paging(message: impl Into<String>, gathered: usize) -> Self {
+        let mut e = Error::new(ErrorKind::Paging, message);
+        e.0.images_gathered = Some(gathered);
+        e
     }
 
     pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
@@ -362,6 +378,20 @@ impl Error {
     /// How many attempts were made before giving up.
     pub fn attempts(&self) -> u32 {
         self.0.attempts
+    }
+
+    /// A listing of every page that stopped early ([`ErrorKind::Paging`]):
+    /// the server did not page as asked, or the list passed the client's
+    /// bounds. The images gathered were not returned, as a partial list
+    /// would look complete.
+    pub fn is_paging(&self) -> bool {
+        self.0.kind == ErrorKind::Paging
+    }
+
+    /// For a [`Paging`](ErrorKind::Paging) error, how many distinct images
+    /// had been read when the listing stopped.
+    pub fn images_gathered(&self) -> Option<usize> {
+        self.0.images_gathered
     }
 
     /// The description, without the body excerpt.

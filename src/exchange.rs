@@ -1,8 +1,10 @@
 //! [`Exchange`]: one call, driven to its end: retries and same-origin
-//! redirects decided here, sending and sleeping left to the caller.
+//! redirects decided here, sending and sleeping left to the caller. It is
+//! the engine inside [`Call`](crate::Call); a driver that wants each retry
+//! as a [`Step`] takes it with [`Call::into_exchange`](crate::Call::into_exchange).
 //!
 //! ```text
-//! let mut call = Exchange::new(request, decode, policy);
+//! let mut call = endpoint.get_image(&id)?.into_exchange();
 //! loop {
 //!     let response = transport.send(call.next_request(Instant::now()));
 //!     match call.handle(response, Instant::now(), SystemTime::now(), random()) {
@@ -70,8 +72,10 @@ impl<T> fmt::Debug for Exchange<T> {
 }
 
 impl<T> Exchange<T> {
-    /// Starts a call of `request`, decoded by `decode`, retried under `policy`.
-    pub fn new(request: Request<Vec<u8>>, decode: Decode<T>, policy: RetryPolicy) -> Self {
+    /// Starts a call of `request`, decoded by `decode`, retried under
+    /// `policy`. Crate-private: the endpoint's typed operations pair each
+    /// request with its decoder.
+    pub(crate) fn new(request: Request<Vec<u8>>, decode: Decode<T>, policy: RetryPolicy) -> Self {
         Exchange {
             request,
             decode,
@@ -80,6 +84,17 @@ impl<T> Exchange<T> {
             sends: 0,
             redirects: 0,
         }
+    }
+
+    /// The same call under another retry policy.
+    pub(crate) fn with_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The request as it stands (redirects applied).
+    pub(crate) fn request(&self) -> &Request<Vec<u8>> {
+        &self.request
     }
 
     /// The request to send now. `now` starts the call's clock on the first
@@ -98,7 +113,7 @@ impl<T> Exchange<T> {
 
     /// The attempt in progress, counting from 1: a redirect is not a
     /// failed attempt, so the send after it continues the same one.
-    fn attempt(&self) -> u32 {
+    pub(crate) fn attempt(&self) -> u32 {
         self.sends.saturating_sub(self.redirects)
     }
 

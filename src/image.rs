@@ -8,15 +8,12 @@ use time::OffsetDateTime;
 
 use crate::id::ImageId;
 use crate::list_options::ListOptions;
+use crate::paging::MAX_PAGES;
 use crate::status::ImageStatus;
 use crate::strings::Text;
 
 /// The slug of Cox's own (system) images, as the specification shows them.
 pub const SYSTEM_SLUG: &str = "cox-edge";
-
-/// The most pages [`ImageList::next_page`] leads to: a bound on what a
-/// server that claims an absurd `recordCount` can make a client fetch.
-pub const MAX_PAGES: u64 = 10_000;
 
 /// One image of an environment.
 ///
@@ -231,9 +228,14 @@ impl ImageList {
     /// The options for the page after this one, when the server says there
     /// are more images than `fetched` so far (this page included), or
     /// `None` when the list is complete. `asked` are the options this page
-    /// was asked with. A server that pages without saying its page size is
-    /// taken to use this page's length. An empty page, or page
-    /// [`MAX_PAGES`], ends the list, so following pages always stops.
+    /// was asked with; the next page number is the asked one plus one (the
+    /// client's own count: the server's `pageCurrent` is not trusted). A
+    /// server that pages without saying its page size is taken to use this
+    /// page's length. An empty page, or page [`MAX_PAGES`], ends the list.
+    ///
+    /// This looks at one page only, so it cannot see a server that repeats
+    /// pages; [`ListAll`](crate::ListAll) (what the facades use) also stops
+    /// on repeats and never returns an id twice.
     pub fn next_page(&self, asked: &ListOptions, fetched: usize) -> Option<ListOptions> {
         let total = self.metadata.record_count?;
         if self.images.is_empty() || fetched as u64 >= total {
@@ -244,11 +246,7 @@ impl ImageList {
             .map(u64::from)
             .or(self.metadata.page_size)
             .unwrap_or(self.images.len() as u64);
-        let current = self
-            .metadata
-            .page_current
-            .or(asked.page_number.map(u64::from))
-            .unwrap_or(1);
+        let current = asked.page_number.map(u64::from).unwrap_or(1);
         if current >= MAX_PAGES {
             return None;
         }

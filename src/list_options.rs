@@ -4,6 +4,7 @@ use std::fmt;
 
 /// The v2 `imageType` filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ImageType {
     /// Cox's own images.
     Default,

@@ -65,6 +65,7 @@ impl Default for RetryPolicy {
 
 /// What happened to one attempt, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Outcome<'a> {
     /// A response arrived with this status and these headers.
     Response {
@@ -77,8 +78,10 @@ pub enum Outcome<'a> {
     Transport(TransportErrorKind),
 }
 
-/// The caller's facts about the attempt that just ended.
+/// The caller's facts about the attempt that just ended. Made with
+/// [`Attempt::new`], so that facts can be added without breaking callers.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Attempt {
     /// Which attempt ended, counting from 1.
     pub number: u32,
@@ -88,6 +91,19 @@ pub struct Attempt {
     pub now: SystemTime,
     /// A random number in `[0, 1)` for the jitter.
     pub random: f64,
+}
+
+impl Attempt {
+    /// The facts of attempt `number` (from 1), `elapsed` after the first
+    /// started, at wall-clock time `now`, with a `random` draw in `[0, 1)`.
+    pub fn new(number: u32, elapsed: Duration, now: SystemTime, random: f64) -> Self {
+        Attempt {
+            number,
+            elapsed,
+            now,
+            random,
+        }
+    }
 }
 
 /// The answer: wait and try again, or stop.

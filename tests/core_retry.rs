@@ -3,20 +3,21 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use coxedge_images::{
-    Attempt, ErrorKind, Exchange, Outcome, RetryDecision, RetryPolicy, Step, TransportError,
-    TransportErrorKind, decode_image_list,
+    ApiKey, Attempt, CreateImage, Endpoint, ErrorKind, Exchange, ListOptions, Outcome,
+    RetryDecision, RetryPolicy, Step, TransportError, TransportErrorKind,
 };
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use std::cell::RefCell;
 
 fn attempt(number: u32, elapsed_ms: u64, random: f64) -> Attempt {
-    Attempt {
+    Attempt::new(
         number,
-        elapsed: Duration::from_millis(elapsed_ms),
-        now: SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
+        Duration::from_millis(elapsed_ms),
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
         random,
-    }
+    )
 }
 
 fn status_outcome(status: u16, headers: &HeaderMap) -> Outcome<'_> {
@@ -195,39 +196,12 @@ proptest! {
         post in any::<bool>(),
     ) {
         let policy = RetryPolicy::default();
-        let method = if post { Method::POST } else { Method::GET };
-        let request = Request::builder().method(method).uri("https://h.example/api/v1/x").body(Vec::new()).unwrap();
-        let mut exchange = Exchange::new(request, decode_image_list, policy.clone());
-        let start = Instant::now();
-        let mut clock = Duration::ZERO;
-        let mut sent = 0u32;
-        let mut outcomes = outcomes.into_iter().cycle();
-        loop {
-            let _ = exchange.next_request(start + clock);
-            sent += 1;
-            prop_assert!(sent <= policy.max_attempts + coxedge_images::MAX_REDIRECTS);
-            let result = match outcomes.next().unwrap() {
-                0 => Err(TransportError::new(TransportErrorKind::Timeout, "t")),
-                1 => Err(TransportError::new(TransportErrorKind::Connect, "c")),
-                2 => Ok(Response::builder().status(503).body(Vec::new()).unwrap()),
-                3 => Ok(Response::builder().status(429).header("retry-after", "2").body(Vec::new()).unwrap()),
-                4 => Ok(Response::builder().status(302).header("location", "/api/v1/y").body(Vec::new()).unwrap()),
-                5 => Ok(Response::builder().status(307).header("location", "https://evil.example/").body(Vec::new()).unwrap()),
-                6 => Ok(Response::new(br#"{"data":[]}"#.to_vec())),
-                _ => Ok(Response::builder().status(500).body(b"x".to_vec()).unwrap()),
-            };
-            match exchange.handle(result, start + clock, SystemTime::now(), 0.7) {
-                Step::Done(_) => break,
-                Step::SendAgain { wait, .. } => {
-                    prop_assert!(!post || wait.is_zero());
-                    prop_assert!(wait <= policy.max_delay);
-                    clock += wait;
-                }
-            }
-        }
-        prop_assert!(clock <= policy.max_elapsed);
+        // A create (POST) or a list (GET), each with its own decoder.
         if post {
-            prop_assert!(sent <= 1 + coxedge_images::MAX_REDIRECTS);
+            let call = endpoint().create_image(&CreateImage::new("f", "t", "w", "i")).unwrap();
+            limits_hold(call.with_retry_policy(policy.clone()).into_exchange(), &outcomes, post, &policy)?;
+        } else {
+            limits_hold(list_exchange(policy.clone()), &outcomes, post, &policy)?;
         }
     }
 }
@@ -372,12 +346,7 @@ fn decision_matches_the_documented_rule_and_reaches_every_limit() {
                 let got = policy.decide(
                     &method,
                     status_outcome(status, &headers),
-                    Attempt {
-                        number,
-                        elapsed,
-                        now,
-                        random,
-                    },
+                    Attempt::new(number, elapsed, now, random),
                 );
                 let (want, class) = expected_decision(
                     &policy,
@@ -425,13 +394,78 @@ fn decision_matches_the_documented_rule_and_reaches_every_limit() {
     }
 }
 
-fn get(uri: &str) -> Request<Vec<u8>> {
-    Request::builder().uri(uri).body(Vec::new()).unwrap()
+/// Drives `exchange` through `outcomes` (cycled) and checks its limits.
+fn limits_hold<T>(
+    mut exchange: Exchange<T>,
+    outcomes: &[u8],
+    post: bool,
+    policy: &RetryPolicy,
+) -> Result<(), TestCaseError> {
+    let start = Instant::now();
+    let mut clock = Duration::ZERO;
+    let mut sent = 0u32;
+    let mut outcomes = outcomes.iter().cycle();
+    loop {
+        let _ = exchange.next_request(start + clock);
+        sent += 1;
+        prop_assert!(sent <= policy.max_attempts + coxedge_images::MAX_REDIRECTS);
+        let result = match outcomes.next().unwrap() {
+            0 => Err(TransportError::new(TransportErrorKind::Timeout, "t")),
+            1 => Err(TransportError::new(TransportErrorKind::Connect, "c")),
+            2 => Ok(Response::builder().status(503).body(Vec::new()).unwrap()),
+            3 => Ok(Response::builder()
+                .status(429)
+                .header("retry-after", "2")
+                .body(Vec::new())
+                .unwrap()),
+            4 => Ok(Response::builder()
+                .status(302)
+                .header("location", "/api/v1/y")
+                .body(Vec::new())
+                .unwrap()),
+            5 => Ok(Response::builder()
+                .status(307)
+                .header("location", "https://evil.example/")
+                .body(Vec::new())
+                .unwrap()),
+            6 => Ok(Response::new(br#"{"data":[]}"#.to_vec())),
+            _ => Ok(Response::builder().status(500).body(b"x".to_vec()).unwrap()),
+        };
+        match exchange.handle(result, start + clock, SystemTime::now(), 0.7) {
+            Step::Done(_) => break,
+            Step::SendAgain { wait, .. } => {
+                prop_assert!(!post || wait.is_zero());
+                prop_assert!(wait <= policy.max_delay);
+                clock += wait;
+            }
+        }
+    }
+    prop_assert!(clock <= policy.max_elapsed);
+    if post {
+        prop_assert!(sent <= 1 + coxedge_images::MAX_REDIRECTS);
+    }
+    Ok(())
 }
 
-/// A list exchange of a GET of `uri` under `policy`.
-fn list_exchange(uri: &str, policy: RetryPolicy) -> Exchange<coxedge_images::ImageList> {
-    Exchange::new(get(uri), decode_image_list, policy)
+/// An endpoint at `https://h.example/api/v1`.
+fn endpoint() -> Endpoint {
+    Endpoint::builder()
+        .base_url("https://h.example/api/v1")
+        .service("s")
+        .environment("e")
+        .api_key(ApiKey::new("k").unwrap())
+        .build()
+        .unwrap()
+}
+
+/// A list exchange (a GET of `https://h.example/api/v1/services/s/e/images`)
+/// under `policy`.
+fn list_exchange(policy: RetryPolicy) -> Exchange<coxedge_images::ImageList> {
+    endpoint()
+        .list_images(&ListOptions::new())
+        .unwrap()
+        .with_retry_policy(policy)
+        .into_exchange()
 }
 
 /// What a driven exchange sent, waited and ended with.
@@ -459,7 +493,7 @@ fn drive(
 
 #[test]
 fn same_origin_redirect_is_followed_and_cross_origin_refused() {
-    let mut ex = list_exchange("https://h.example/api/v1/a", RetryPolicy::default());
+    let mut ex = list_exchange(RetryPolicy::default());
     let (sent, waits, result) = drive(
         &mut ex,
         vec![
@@ -480,7 +514,7 @@ fn same_origin_redirect_is_followed_and_cross_origin_refused() {
         "http://h.example/api/v1/b",
         "https://h.example:444/x",
     ] {
-        let mut ex = list_exchange("https://h.example/api/v1/a", RetryPolicy::default());
+        let mut ex = list_exchange(RetryPolicy::default());
         let (sent, _, result) = drive(
             &mut ex,
             vec![Ok(Response::builder()
@@ -499,7 +533,7 @@ fn same_origin_redirect_is_followed_and_cross_origin_refused() {
 #[test]
 fn gives_up_after_max_attempts_with_the_last_answer() {
     let policy = RetryPolicy::default().with_max_attempts(3);
-    let mut ex = list_exchange("https://h.example/x", policy);
+    let mut ex = list_exchange(policy);
     let answers = (0..5)
         .map(|_| {
             Ok(Response::builder()
@@ -521,7 +555,7 @@ fn gives_up_after_max_attempts_with_the_last_answer() {
 fn transport_failures_keep_their_kind() {
     // One exchange that makes no retries, failed by one transport error.
     let fail = |kind, message| {
-        let mut ex = list_exchange("https://h.example/x", RetryPolicy::never());
+        let mut ex = list_exchange(RetryPolicy::never());
         let (_, _, result) = drive(&mut ex, vec![Err(TransportError::new(kind, message))]);
         result.unwrap_err()
     };
@@ -535,11 +569,7 @@ fn transport_failures_keep_their_kind() {
 
 #[test]
 fn redirects_count_no_attempt_and_refuse_credentials() {
-    let mut ex = Exchange::new(
-        get("https://h.example/api/v1/a"),
-        decode_image_list,
-        RetryPolicy::default(),
-    );
+    let mut ex = list_exchange(RetryPolicy::default());
     let start = Instant::now();
     let _ = ex.next_request(start);
     let redirect = Response::builder()

@@ -382,10 +382,17 @@ mod paging {
             page(10, Some(45), Some(10), Some(2)).next_page(&asked, 20),
             Some(ListOptions::new().system_only().page(3, 10))
         );
-        // A server claiming an absurd count is followed only so far.
-        let last = coxedge_images::MAX_PAGES;
+        // The next page is the client's count plus one, whatever the server
+        // says its page is.
         assert_eq!(
-            page(1, Some(u64::MAX), Some(1), Some(last)).next_page(&asked, 5),
+            page(10, Some(45), Some(10), Some(1)).next_page(&asked, 20),
+            Some(ListOptions::new().system_only().page(3, 10))
+        );
+        // A server claiming an absurd count is followed only so far.
+        let last = u32::try_from(coxedge_images::MAX_PAGES).unwrap();
+        let asked = ListOptions::new().page(last, 1);
+        assert_eq!(
+            page(1, Some(u64::MAX), Some(1), Some(1)).next_page(&asked, 5),
             None
         );
     }

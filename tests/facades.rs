@@ -1,12 +1,14 @@
 //! The facades driven by closure transports: no server, no network.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
-use coxedge_images::transports::{AsyncClient, Client};
+use coxedge_images::transports::{AsyncClient, Client, Clock, LocalAsyncClient};
 use coxedge_images::{
-    ApiKey, CreateImage, Endpoint, ErrorKind, ListOptions, PollPolicy, RetryPolicy, TaskStatus,
-    TransportError, TransportErrorKind,
+    ApiKey, CreateImage, Endpoint, ErrorKind, ListOptions, PollPolicy, RetryPolicy, Task, TaskId,
+    TaskStatus, TransportError, TransportErrorKind,
 };
 use http::{Request, Response};
 
@@ -179,4 +181,182 @@ fn async_futures_are_send() {
     assert_send(&client.list_images(&ListOptions::new()));
     assert_send(&client.get_image(&"s/f/t".parse().unwrap()));
     assert_send(&client.create_image(&CreateImage::new("f", "t", "w", "i")));
+    assert_send(&client.list_all_images(&ListOptions::new()));
+    assert_send(&client.resolve(&"cox-edge/ubuntu".parse().unwrap()));
+    assert_send(&client.task(running()).wait_with(|_, _| {}));
+}
+
+/// A clock that moves only when its sleep is called.
+#[derive(Clone)]
+struct VirtualClock(Arc<Mutex<(Instant, SystemTime)>>);
+
+impl VirtualClock {
+    fn new() -> Self {
+        VirtualClock(Arc::new(Mutex::new((
+            Instant::now(),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        ))))
+    }
+
+    fn advance(&self, by: Duration) {
+        let mut t = self.0.lock().unwrap();
+        t.0 += by;
+        t.1 += by;
+    }
+}
+
+impl Clock for VirtualClock {
+    fn now(&self) -> Instant {
+        self.0.lock().unwrap().0
+    }
+    fn wall(&self) -> SystemTime {
+        self.0.lock().unwrap().1
+    }
+}
+
+/// A server whose task never ends, with a rate limit now and then.
+fn never_ending_task(
+    log: Log,
+) -> impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+    move |request: Request<Vec<u8>>| {
+        let mut log = log.lock().unwrap();
+        log.push(request.uri().path().to_owned());
+        let status = if log.len() % 10 == 3 { 503 } else { 200 };
+        Ok(Response::builder()
+            .status(status)
+            .body(br#"{"data": {"id": "t9", "status": "RUNNING"}}"#.to_vec())
+            .unwrap())
+    }
+}
+
+fn running() -> Task {
+    Task::new(
+        "t9".parse::<TaskId>().unwrap(),
+        TaskStatus::Other("RUNNING".into()),
+    )
+}
+
+#[test]
+fn blocking_facade_runs_a_five_minute_wait_on_virtual_time() {
+    let real = Instant::now();
+    let clock = VirtualClock::new();
+    let start = clock.now();
+    let log: Log = Arc::default();
+    let advance = clock.clone();
+    let client = Client::new(endpoint(), never_ending_task(log.clone()))
+        .with_clock(clock.clone())
+        .with_sleep(move |d| advance.advance(d))
+        .with_random(|| 0.5);
+    let mut polls = 0;
+    let err = client
+        .task(running())
+        .with_poll_policy(PollPolicy::default().with_timeout(Duration::from_secs(300)))
+        .wait_with(|_, _| polls += 1)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TaskTimeout, "{err}");
+    let waited = clock.now() - start;
+    assert!(waited >= Duration::from_secs(300), "{waited:?}");
+    assert!(waited < Duration::from_secs(320), "{waited:?}");
+    let requests = log.lock().unwrap().len();
+    assert!((40..1_000).contains(&requests), "{requests} requests");
+    assert_eq!(polls, requests);
+    assert!(
+        real.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        real.elapsed()
+    );
+}
+
+#[test]
+fn async_facade_runs_a_five_minute_wait_on_virtual_time() {
+    let real = Instant::now();
+    let clock = VirtualClock::new();
+    let start = clock.now();
+    let log: Log = Arc::default();
+    let send = Arc::new(never_ending_task(log.clone()));
+    let transport = move |r: Request<Vec<u8>>| {
+        let send = send.clone();
+        async move { send(r) }
+    };
+    let advance = clock.clone();
+    let sleep = move |d: Duration| {
+        advance.advance(d);
+        std::future::ready(())
+    };
+    let client = AsyncClient::new(endpoint(), transport, sleep)
+        .with_clock(clock.clone())
+        .with_random(|| 0.5);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let err = runtime.block_on(client.task(running()).wait()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TaskTimeout, "{err}");
+    assert!(clock.now() - start >= Duration::from_secs(300));
+    assert!(log.lock().unwrap().len() >= 40);
+    assert!(
+        real.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        real.elapsed()
+    );
+}
+
+#[test]
+fn local_async_facade_runs_with_a_transport_that_is_not_send() {
+    // The transport keeps its log in an `Rc`: its futures cannot be `Send`.
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let seen = log.clone();
+    let transport = move |request: Request<Vec<u8>>| {
+        let seen = seen.clone();
+        async move {
+            let path = request.uri().path().to_owned();
+            let n = {
+                let mut seen = seen.borrow_mut();
+                seen.push(format!("{} {path}", request.method()));
+                seen.len()
+            };
+            let body: &[u8] = match n {
+                1 => br#"{"data": [], "metadata": {"recordCount": 0}}"#,
+                2 => br#"{"taskId": "t5", "taskStatus": "PENDING"}"#,
+                3 => br#"{"data": {"id": "t5", "status": "RUNNING"}}"#,
+                _ => br#"{"data": {"id": "t5", "status": "SUCCESS"}}"#,
+            };
+            Ok::<_, TransportError>(Response::new(body.to_vec()))
+        }
+    };
+    let clock = VirtualClock::new();
+    let advance = clock.clone();
+    let sleep = move |d: Duration| {
+        advance.advance(d);
+        std::future::ready(())
+    };
+    let client = LocalAsyncClient::new(endpoint(), transport, sleep).with_clock(clock);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    let task = local.block_on(&runtime, async {
+        let list = client.list_all_images(&ListOptions::new()).await.unwrap();
+        assert!(list.images.is_empty());
+        let handle = client
+            .create_image(&CreateImage::new("f", "t", "w", "i"))
+            .await
+            .unwrap();
+        let mut progress = Vec::new();
+        let task = handle
+            .wait_with(|t, _| progress.push(t.status.clone()))
+            .await
+            .unwrap();
+        assert_eq!(progress.len(), 2);
+        task
+    });
+    assert_eq!(task.status, TaskStatus::Success);
+    assert_eq!(
+        *log.borrow(),
+        [
+            "GET /api/v1/services/cox/test-area/images",
+            "POST /api/v1/services/cox/test-area/images",
+            "GET /api/v1/tasks/t5",
+            "GET /api/v1/tasks/t5",
+        ]
+    );
 }

@@ -44,6 +44,9 @@ const ATTEMPTS: u32 = 3;
 const MAX_DELAY: Duration = Duration::from_millis(50);
 /// The retry policy's first backoff ceiling.
 const BASE_DELAY: Duration = Duration::from_millis(1);
+/// The shortest retry wait of the table's policy: what `Retry-After: 0` or a
+/// date in the past gets instead of an immediate retry.
+const FLOOR: Duration = Duration::from_micros(500);
 /// A row whose call has not ended by then has hung.
 const ROW_LIMIT: Duration = Duration::from_secs(10);
 
@@ -1064,10 +1067,10 @@ static TABLE: &[Row] = &[
         ..ROW
     },
     Row {
-        name: "Retry-After: an HTTP date in the past (no wait)",
+        name: "Retry-After: an HTTP date in the past (the floor, no more)",
         serve: Serve::Sim(ra_past_date),
         requests: 2,
-        wait: Wait::Exactly(Duration::ZERO),
+        wait: Wait::Exactly(FLOOR),
         ..ROW
     },
     Row {
@@ -1130,7 +1133,7 @@ static TABLE: &[Row] = &[
             ..WANT
         }),
         requests: 3,
-        wait: Wait::Exactly(Duration::ZERO),
+        wait: Wait::Exactly(FLOOR),
         ..ROW
     },
     // --- Redirects -----------------------------------------------------------
@@ -1522,6 +1525,7 @@ fn policy(row: &Row) -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(ATTEMPTS)
         .with_base_delay(BASE_DELAY)
+        .with_min_delay(FLOOR)
         .with_max_delay(row.max_delay)
         .with_max_elapsed(Duration::from_secs(20))
 }

@@ -17,8 +17,8 @@ use coxedge_images::transports::hyper::{HyperClient, HyperTransport};
 use coxedge_images::transports::ureq::{UreqClient, UreqTransport};
 use coxedge_images::transports::{Client, TransportConfig};
 use coxedge_images::{
-    API_KEY_HEADER, ApiKey, CreateImage, Endpoint, Error, ErrorKind, Exchange, ListOptions,
-    PollPolicy, RetryPolicy, TransportErrorKind, decode_image_list,
+    API_KEY_HEADER, ApiKey, CreateImage, Endpoint, Error, ErrorKind, ListOptions, PollPolicy,
+    RetryPolicy, TransportErrorKind,
 };
 use http::StatusCode;
 use support::{
@@ -374,7 +374,14 @@ fn debug_of_every_value_holding_the_key_is_redacted() {
     let request = endpoint
         .list_images_request(&ListOptions::new())
         .expect("request");
-    let exchange = Exchange::new(request.clone(), decode_image_list, RetryPolicy::default());
+    let call = endpoint.list_images(&ListOptions::new()).expect("call");
+    let list_all = endpoint
+        .list_all_images(&ListOptions::new())
+        .expect("list all");
+    let exchange = endpoint
+        .list_images(&ListOptions::new())
+        .expect("call")
+        .into_exchange();
     let ureq = Client::ureq_with(endpoint.clone(), config()).expect("ureq");
     let hyper = HyperClient::hyper_with(endpoint.clone(), config()).expect("hyper");
     let texts = [
@@ -384,6 +391,8 @@ fn debug_of_every_value_holding_the_key_is_redacted() {
         ("http::Request", format!("{request:?}")),
         ("request headers", format!("{:?}", request.headers())),
         ("Exchange", format!("{exchange:?}")),
+        ("Call", format!("{call:?}")),
+        ("ListAll", format!("{list_all:?}")),
         ("Client", format!("{ureq:?}")),
         ("UreqTransport", format!("{:?}", ureq.transport())),
         ("AsyncClient", format!("{hyper:?}")),

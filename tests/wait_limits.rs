@@ -317,7 +317,7 @@ proptest! {
             headers.insert("retry-after", value);
         }
         let outcome = Outcome::Response { status: StatusCode::from_u16(status).unwrap(), headers: &headers };
-        let attempt = Attempt { number, elapsed: Duration::ZERO, now: wall, random };
+        let attempt = Attempt::new(number, Duration::ZERO, wall, random);
         let decision = policy.decide(&Method::GET, outcome, attempt);
         if let RetryDecision::RetryAfter(wait) = decision {
             prop_assert!(wait >= floor, "{wait:?} < {floor:?}");
@@ -340,12 +340,7 @@ fn the_default_call_floor_is_50_ms_and_zero_only_when_asked() {
         status: StatusCode::SERVICE_UNAVAILABLE,
         headers: &headers,
     };
-    let attempt = Attempt {
-        number: 1,
-        elapsed: Duration::ZERO,
-        now: wall,
-        random: 0.0,
-    };
+    let attempt = Attempt::new(1, Duration::ZERO, wall, 0.0);
     let decide = |policy: RetryPolicy| policy.decide(&Method::GET, outcome, attempt);
     assert_eq!(
         decide(RetryPolicy::default()),

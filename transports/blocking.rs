@@ -2,16 +2,16 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use http::{Request, Response};
 
 use super::config::{Observer, RetryNotice};
+use super::drive::{Clock, Random, Sleep, SystemClock, World, run_blocking};
 use super::jitter::Jitter;
 use crate::{
-    CreateImage, Decode, Endpoint, Error, Exchange, Image, ImageId, ImageList, ImageReference,
-    ListOptions, PollAction, PollPolicy, RetryPolicy, Step, Task, TaskId, TaskPoller,
-    TransportError, decode_deletion, decode_image, decode_image_list, decode_task,
+    CreateImage, Endpoint, Error, Image, ImageId, ImageList, ImageReference, ListOptions,
+    Operation, PollPolicy, RetryPolicy, Task, TaskId, TransportError,
 };
 
 /// Sends one request and returns its response, blocking.
@@ -32,14 +32,19 @@ where
     }
 }
 
-/// A blocking client: the core's requests, decoders and retry decisions,
-/// sent through a [`Transport`], sleeping with `std::thread::sleep`.
+/// A blocking client: one driver over the core's [`Operation`]s, sending
+/// through a [`Transport`]. Each method is one line: the operation decides
+/// everything (retries, redirects, paging, polling); [`Client::run`] only
+/// sends, sleeps (`std::thread::sleep` unless [`with_sleep`](Self::with_sleep)
+/// says otherwise) and reports.
 pub struct Client<T> {
     pub(crate) endpoint: Endpoint,
     pub(crate) transport: T,
     pub(crate) policy: RetryPolicy,
     observer: Option<Observer>,
-    pub(crate) jitter: Jitter,
+    clock: Arc<dyn Clock + Send + Sync>,
+    random: Arc<dyn Random + Send + Sync>,
+    sleep: Arc<dyn Sleep + Send + Sync>,
 }
 
 impl<T> fmt::Debug for Client<T> {
@@ -53,14 +58,17 @@ impl<T> fmt::Debug for Client<T> {
 
 impl<T: Transport> Client<T> {
     /// A client for `endpoint` over `transport`, with the default
-    /// [`RetryPolicy`].
+    /// [`RetryPolicy`], the system clocks, its own jitter source and
+    /// `std::thread::sleep`.
     pub fn new(endpoint: Endpoint, transport: T) -> Self {
         Client {
             endpoint,
             transport,
             policy: RetryPolicy::default(),
             observer: None,
-            jitter: Jitter::new(),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(Jitter::new()),
+            sleep: Arc::new(std::thread::sleep),
         }
     }
 
@@ -76,6 +84,25 @@ impl<T: Transport> Client<T> {
         self
     }
 
+    /// Reads time from `clock` instead of the system clocks (for tests on
+    /// virtual time, with a [`with_sleep`](Self::with_sleep) that advances it).
+    pub fn with_clock(mut self, clock: impl Clock + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Draws the retry jitter (in `[0, 1)`) from `random`.
+    pub fn with_random(mut self, random: impl Random + Send + Sync + 'static) -> Self {
+        self.random = Arc::new(random);
+        self
+    }
+
+    /// Waits with `sleep` instead of `std::thread::sleep`.
+    pub fn with_sleep(mut self, sleep: impl Sleep + Send + Sync + 'static) -> Self {
+        self.sleep = Arc::new(sleep);
+        self
+    }
+
     /// The endpoint this client talks to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
@@ -88,54 +115,71 @@ impl<T: Transport> Client<T> {
 
     /// Lists the environment's images.
     pub fn list_images(&self, options: &ListOptions) -> Result<ImageList, Error> {
-        self.call(
-            self.endpoint.list_images_request(options)?,
-            decode_image_list,
+        self.run(
+            self.endpoint
+                .list_images(options)?
+                .with_retry_policy(self.policy.clone()),
         )
     }
 
     /// Fetches one image.
     pub fn get_image(&self, id: &ImageId) -> Result<Image, Error> {
-        self.call(self.endpoint.get_image_request(id)?, decode_image)
+        self.run(
+            self.endpoint
+                .get_image(id)?
+                .with_retry_policy(self.policy.clone()),
+        )
     }
 
-    /// Lists every image, following the server's pages when it pages (see
-    /// [`ImageList::next_page`]); the metadata is the first page's.
+    /// Lists every image, following the server's pages (see
+    /// [`ListAll`](crate::ListAll)); the metadata is the first page's.
     pub fn list_all_images(&self, options: &ListOptions) -> Result<ImageList, Error> {
-        let mut all = self.list_images(options)?;
-        let mut page = all.next_page(options, all.images.len());
-        while let Some(next) = page {
-            let more = self.list_images(&next)?;
-            page = more.next_page(&next, all.images.len() + more.images.len());
-            all.images.extend(more.images);
-        }
-        Ok(all)
+        self.run(
+            self.endpoint
+                .list_all_images(options)?
+                .with_retry_policy(self.policy.clone()),
+        )
     }
 
     /// Lists every image and picks the one `reference` names (see
     /// [`resolve`](crate::resolve)); `None` when none matches.
     pub fn resolve(&self, reference: &ImageReference) -> Result<Option<Image>, Error> {
-        let list = self.list_all_images(&ListOptions::new())?;
-        Ok(crate::resolve(&list.images, reference).cloned())
+        self.run(
+            self.endpoint
+                .resolve(reference)?
+                .with_retry_policy(self.policy.clone()),
+        )
     }
 
     /// Starts creating a custom image; [`TaskHandle::wait`] waits for it.
     /// Never retried (not idempotent): on failure, check
     /// [`Error::may_have_reached_server`].
     pub fn create_image(&self, create: &CreateImage) -> Result<TaskHandle<'_, T>, Error> {
-        let task = self.call(self.endpoint.create_image_request(create)?, decode_task)?;
+        let task = self.run(
+            self.endpoint
+                .create_image(create)?
+                .with_retry_policy(self.policy.clone()),
+        )?;
         Ok(TaskHandle::new(self, task))
     }
 
     /// Starts deleting an image; never retried.
     pub fn delete_image(&self, id: &ImageId) -> Result<TaskHandle<'_, T>, Error> {
-        let task = self.call(self.endpoint.delete_image_request(id)?, decode_deletion)?;
+        let task = self.run(
+            self.endpoint
+                .delete_image(id)?
+                .with_retry_policy(self.policy.clone()),
+        )?;
         Ok(TaskHandle::new(self, task))
     }
 
     /// Fetches a task's current state once.
     pub fn get_task(&self, id: &TaskId) -> Result<Task, Error> {
-        self.call(self.endpoint.get_task_request(id)?, decode_task)
+        self.run(
+            self.endpoint
+                .get_task(id)?
+                .with_retry_policy(self.policy.clone()),
+        )
     }
 
     /// A handle to wait for a task already known: one returned by
@@ -145,34 +189,31 @@ impl<T: Transport> Client<T> {
         TaskHandle::new(self, task)
     }
 
-    /// Runs one call to its end: send, and retry or follow as the core says.
-    pub fn call<R>(&self, request: Request<Vec<u8>>, decode: Decode<R>) -> Result<R, Error> {
-        let mut exchange = Exchange::new(request, decode, self.policy.clone());
-        loop {
-            let result = self.transport.send(exchange.next_request(Instant::now()));
-            match exchange.handle(
-                result,
-                Instant::now(),
-                SystemTime::now(),
-                self.jitter.next(),
-            ) {
-                Step::Done(result) => return result,
-                Step::SendAgain {
-                    wait,
-                    reason,
-                    attempt,
-                } => {
-                    if let Some(observer) = &self.observer {
-                        observer(&RetryNotice {
-                            reason,
-                            attempt,
-                            wait,
-                        });
-                    }
-                    std::thread::sleep(wait);
-                }
-            }
-        }
+    /// Drives any core [`Operation`] to its end: sends what it asks, sleeps
+    /// until the instant it names, and passes its retries to the
+    /// [`on_retry`](Self::on_retry) observer. The operation's own retry
+    /// policy applies (the client's is applied by the methods above).
+    pub fn run<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        self.run_with(op, &mut |_, _| {})
+    }
+
+    fn run_with<O: Operation>(
+        &self,
+        op: O,
+        progress: &mut dyn FnMut(&Task, Duration),
+    ) -> Result<O::Output, Error> {
+        let world = World {
+            clock: &*self.clock,
+            random: &*self.random,
+            observer: self.observer.as_ref(),
+        };
+        run_blocking(
+            op,
+            &world,
+            |r| self.transport.send(r),
+            &*self.sleep,
+            progress,
+        )
     }
 }
 
@@ -212,27 +253,8 @@ impl<'c, T: Transport> TaskHandle<'c, T> {
     /// Like [`wait`](Self::wait), calling `progress` with the task and the
     /// time waited after every poll that got an answer.
     pub fn wait_with(self, mut progress: impl FnMut(&Task, Duration)) -> Result<Task, Error> {
-        let start = Instant::now();
-        let mut poller = TaskPoller::new(&self.client.endpoint, self.task, self.policy, start)?;
-        loop {
-            match poller.poll(Instant::now()) {
-                PollAction::Send(request) => {
-                    let result = self.client.transport.send(request);
-                    let now = Instant::now();
-                    poller.handle_response(
-                        result,
-                        now,
-                        SystemTime::now(),
-                        self.client.jitter.next(),
-                    );
-                    progress(poller.last(), now - start);
-                }
-                PollAction::WaitUntil(at) => {
-                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                }
-                PollAction::Done(result) => return result,
-            }
-        }
+        let wait = self.client.endpoint.wait_for_task(self.task, self.policy);
+        self.client.run_with(wait, &mut progress)
     }
 }
 

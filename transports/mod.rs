@@ -30,13 +30,18 @@
 mod asynchronous;
 mod blocking;
 mod config;
+mod drive;
 mod jitter;
 mod proxy;
 mod security;
 
-pub use asynchronous::{AsyncClient, AsyncSleep, AsyncTaskHandle, AsyncTransport};
+pub use asynchronous::{
+    AsyncClient, AsyncSleep, AsyncTaskHandle, AsyncTransport, LocalAsyncClient, LocalAsyncSleep,
+    LocalAsyncTaskHandle, LocalAsyncTransport,
+};
 pub use blocking::{Client, TaskHandle, Transport};
 pub use config::{RetryNotice, TransportConfig};
+pub use drive::{Clock, Random, Sleep, SystemClock};
 pub use proxy::{DEFAULT_PROXY_PORT, ProxyConfig, ProxyUrl};
 pub use security::check_request_security;
 

@@ -1,0 +1,326 @@
+//! [`ListAll`]: every page of the image list, as one [`Operation`], and
+//! [`Resolve`], which selects from it.
+//!
+//! The rules, which hold against any server:
+//!
+//! - The page asked for next comes from the client's own count, never from
+//!   the server's `pageCurrent`, so a server that always says "page 1" cannot
+//!   hold the client on one page.
+//! - An image id is kept once, whatever the pages repeat: the result never
+//!   has duplicate ids.
+//! - The list is complete when the server sends no `recordCount`, when the
+//!   distinct images reach it, or when a page is empty.
+//! - A page that brings no image not already seen, or whose `pageCurrent`
+//!   does not move past the previous page's, means the server is not paging
+//!   as asked: the listing stops at once (one request after the server stops
+//!   making progress) with a typed [`ErrorKind::Paging`](crate::ErrorKind::Paging)
+//!   error that keeps the count of images gathered
+//!   ([`Error::images_gathered`]). An error, not the images so far: a
+//!   partial list that looks complete would make `resolve` pick a wrong
+//!   image or a caller miss one silently.
+//! - At most [`MAX_PAGES`] requests of pages and [`MAX_IMAGES`] images, so
+//!   time and memory stay bounded whatever `recordCount` says; passing either
+//!   is the same typed error.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::{Instant, SystemTime};
+
+use http::Response;
+
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::filter::resolve;
+use crate::id::ImageId;
+use crate::image::{Image, ImageList, ListMetadata};
+use crate::list_options::ListOptions;
+use crate::operation::{Call, Event, Next, Operation, PageRead};
+use crate::reference::ImageReference;
+use crate::retry::RetryPolicy;
+use crate::transport_error::TransportError;
+
+/// The most pages one listing requests. A real environment holds tens to
+/// hundreds of images, a few pages at the API's sizes; 1 000 pages is far
+/// above that even at one image a page, and at the default retry limits
+/// (60 s a call) still ends, where the former 10 000 let a server that
+/// claims a huge `recordCount` keep a client busy for hours.
+pub const MAX_PAGES: u64 = 1_000;
+
+/// The most distinct images one listing gathers (about 50 MB of decoded
+/// images at the most): a bound on memory whatever the server claims.
+pub const MAX_IMAGES: usize = 100_000;
+
+/// Lists every image, page after page, by the rules of the module docs.
+/// Made by [`Endpoint::list_all_images`]. The result's metadata is the
+/// first page's.
+#[derive(Debug)]
+pub struct ListAll {
+    operation: &'static str,
+    endpoint: Endpoint,
+    policy: RetryPolicy,
+    /// The options of the page being read.
+    asked: ListOptions,
+    /// The page being read.
+    current: Call<ImageList>,
+    /// The client's count: the page number of `current`.
+    page: u32,
+    /// Pages read.
+    pages: u64,
+    seen: HashSet<ImageId>,
+    images: Vec<Image>,
+    metadata: Option<ListMetadata>,
+    last_server_page: Option<u64>,
+    result: Option<Result<ImageList, Error>>,
+    finished: bool,
+    events: VecDeque<Event>,
+}
+
+impl ListAll {
+    pub(crate) fn new(endpoint: &Endpoint, asked: ListOptions) -> Result<Self, Error> {
+        let current = endpoint.list_images(&asked)?;
+        Ok(ListAll {
+            operation: "list_all_images",
+            endpoint: endpoint.clone(),
+            policy: RetryPolicy::default(),
+            page: asked.page_number.unwrap_or(1),
+            asked,
+            current,
+            pages: 0,
+            seen: HashSet::new(),
+            images: Vec::new(),
+            metadata: None,
+            last_server_page: None,
+            result: None,
+            finished: false,
+            events: VecDeque::new(),
+        })
+    }
+
+    /// Replaces the retry policy of each page's request.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.current = self.current.with_retry_policy(policy.clone());
+        self.policy = policy;
+        self
+    }
+
+    /// How many pages were read so far.
+    pub fn pages(&self) -> u64 {
+        self.pages
+    }
+
+    fn named(mut self, operation: &'static str) -> Self {
+        self.operation = operation;
+        self
+    }
+
+    /// Takes one page; sets `result` when the listing is over, or starts the
+    /// next page.
+    fn absorb(&mut self, page: ImageList) {
+        self.pages += 1;
+        let first = self.metadata.is_none();
+        let received = page.images.len();
+        let record_count = page.metadata.record_count;
+        let server_page = page.metadata.page_current;
+        let mut new = 0;
+        for image in page.images {
+            if self.images.len() >= MAX_IMAGES {
+                break;
+            }
+            if self.seen.insert(image.id.clone()) {
+                self.images.push(image);
+                new += 1;
+            }
+        }
+        if first {
+            // The page size stays the one the first page showed.
+            let size = self
+                .asked
+                .page_size
+                .map(u64::from)
+                .or(page.metadata.page_size)
+                .unwrap_or(received as u64);
+            self.asked.page_size = u32::try_from(size).ok().filter(|s| *s > 0);
+            self.metadata = Some(page.metadata);
+        }
+        self.events.push_back(Event::Page(PageRead {
+            operation: self.operation,
+            page: self.page,
+            received,
+            new,
+            gathered: self.images.len(),
+            record_count,
+        }));
+        let gathered = self.images.len();
+        let Some(total) = record_count else {
+            return self.complete();
+        };
+        if received == 0 || gathered as u64 >= total {
+            return self.complete();
+        }
+        let page_number = self.page;
+        let stop = |why: String| {
+            Error::paging(
+                format!(
+                    "listing every page stopped at page {page_number}: {why} (the server counts {total} images; {gathered} distinct ones were read)"
+                ),
+                gathered,
+            )
+        };
+        let stalled = matches!((self.last_server_page, server_page), (Some(before), Some(now)) if now <= before);
+        self.last_server_page = server_page;
+        let error = if new == 0 {
+            Some(stop(
+                "the page brought no image not already seen".to_owned(),
+            ))
+        } else if stalled {
+            Some(stop(format!(
+                "the server answered with page {} again",
+                server_page.unwrap_or_default()
+            )))
+        } else if gathered >= MAX_IMAGES {
+            Some(stop(format!(
+                "the client's limit of {MAX_IMAGES} images was reached"
+            )))
+        } else if self.pages >= MAX_PAGES {
+            Some(stop(format!(
+                "the client's limit of {MAX_PAGES} pages was reached"
+            )))
+        } else if self.asked.page_size.is_none() {
+            Some(stop("the server's page size is unknown".to_owned()))
+        } else {
+            None
+        };
+        if let Some(error) = error {
+            self.result = Some(Err(error));
+            return;
+        }
+        let Some(next) = self.page.checked_add(1) else {
+            self.result = Some(Err(stop("the page number overflowed".to_owned())));
+            return;
+        };
+        self.page = next;
+        self.asked.page_number = Some(next);
+        match self.endpoint.list_images(&self.asked) {
+            Ok(call) => self.current = call.with_retry_policy(self.policy.clone()),
+            Err(e) => self.result = Some(Err(e)),
+        }
+    }
+
+    fn complete(&mut self) {
+        let images = std::mem::take(&mut self.images);
+        let metadata = self.metadata.take().unwrap_or_default();
+        self.result = Some(Ok(ImageList::new(images, metadata)));
+    }
+}
+
+impl Operation for ListAll {
+    type Output = ImageList;
+
+    fn poll(&mut self, now: Instant) -> Next<ImageList> {
+        loop {
+            if let Some(result) = self.result.take() {
+                self.finished = true;
+                return Next::Done(result);
+            }
+            if self.finished {
+                return Next::Done(Err(Error::invalid_request(format!(
+                    "{} has already finished",
+                    self.operation
+                ))));
+            }
+            match self.current.poll(now) {
+                Next::Done(Ok(page)) => self.absorb(page),
+                Next::Done(Err(e)) if self.pages == 0 => self.result = Some(Err(e)),
+                Next::Done(Err(e)) => {
+                    let context = format!("page {} of the list", self.page);
+                    self.result = Some(Err(e.with_context(&context)));
+                }
+                Next::Send(request) => return Next::Send(request),
+                Next::WaitUntil(at) => return Next::WaitUntil(at),
+            }
+        }
+    }
+
+    fn handle(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        now: Instant,
+        wall: SystemTime,
+        random: f64,
+    ) {
+        self.current.handle(result, now, wall, random);
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        if let Some(event) = self.current.poll_event() {
+            return Some(retag(event, self.operation));
+        }
+        self.events.pop_front()
+    }
+}
+
+/// An event of a page's call, under the listing's name.
+fn retag(event: Event, operation: &'static str) -> Event {
+    match event {
+        Event::Answered(mut a) => {
+            a.operation = operation;
+            Event::Answered(a)
+        }
+        Event::Retrying(mut r) => {
+            r.operation = operation;
+            Event::Retrying(r)
+        }
+        other => other,
+    }
+}
+
+/// Lists every image ([`ListAll`]), then picks the one a reference names
+/// ([`resolve`](crate::resolve)); `None` when none matches. Made by
+/// [`Endpoint::resolve`].
+#[derive(Debug)]
+pub struct Resolve {
+    list: ListAll,
+    reference: ImageReference,
+}
+
+impl Resolve {
+    pub(crate) fn new(list: ListAll, reference: ImageReference) -> Self {
+        Resolve {
+            list: list.named("resolve"),
+            reference,
+        }
+    }
+
+    /// Replaces the retry policy of each page's request.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.list = self.list.with_retry_policy(policy);
+        self
+    }
+}
+
+impl Operation for Resolve {
+    type Output = Option<Image>;
+
+    fn poll(&mut self, now: Instant) -> Next<Option<Image>> {
+        match self.list.poll(now) {
+            Next::Done(result) => {
+                Next::Done(result.map(|list| resolve(&list.images, &self.reference).cloned()))
+            }
+            Next::Send(request) => Next::Send(request),
+            Next::WaitUntil(at) => Next::WaitUntil(at),
+        }
+    }
+
+    fn handle(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        now: Instant,
+        wall: SystemTime,
+        random: f64,
+    ) {
+        self.list.handle(result, now, wall, random);
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        self.list.poll_event()
+    }
+}

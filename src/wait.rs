@@ -1,0 +1,140 @@
+//! [`WaitTask`]: waiting for a server-side task as an [`Operation`], over
+//! [`TaskPoller`].
+
+use std::collections::VecDeque;
+use std::time::{Instant, SystemTime};
+
+use http::Response;
+
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::operation::{Answered, Event, Next, Operation, TaskPolled};
+use crate::poller::{PollAction, PollPolicy, TaskPoller};
+use crate::request::api_key_of;
+use crate::task::Task;
+use crate::transport_error::TransportError;
+
+/// The driving protocol over the poller's own `poll`/`handle_response`.
+impl Operation for TaskPoller {
+    type Output = Task;
+
+    fn poll(&mut self, now: Instant) -> Next<Task> {
+        match TaskPoller::poll(self, now) {
+            PollAction::Send(request) => Next::Send(request),
+            PollAction::WaitUntil(at) => Next::WaitUntil(at),
+            PollAction::Done(result) => Next::Done(result),
+        }
+    }
+
+    fn handle(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        now: Instant,
+        wall: SystemTime,
+        random: f64,
+    ) {
+        self.handle_response(result, now, wall, random);
+    }
+}
+
+/// Waits for a task until it ends: `Ok` on SUCCESS, a typed error on
+/// failure, timeout or a vanished task. Made by [`Endpoint::wait_for_task`];
+/// the [`TaskPoller`] starts at the first [`poll`](Operation::poll), so the
+/// wait's time limit counts from there. Reports [`Event::TaskPolled`] after
+/// every poll that got an answer or failed.
+#[derive(Debug)]
+pub struct WaitTask {
+    endpoint: Endpoint,
+    pending: Option<(Task, PollPolicy)>,
+    poller: Option<TaskPoller>,
+    started: Option<Instant>,
+    events: VecDeque<Event>,
+}
+
+impl WaitTask {
+    pub(crate) fn new(endpoint: &Endpoint, task: Task, policy: PollPolicy) -> Self {
+        WaitTask {
+            endpoint: endpoint.clone(),
+            pending: Some((task, policy)),
+            poller: None,
+            started: None,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The poller, once the wait has started.
+    pub fn poller(&self) -> Option<&TaskPoller> {
+        self.poller.as_ref()
+    }
+}
+
+impl Operation for WaitTask {
+    type Output = Task;
+
+    fn poll(&mut self, now: Instant) -> Next<Task> {
+        if let Some((task, policy)) = self.pending.take() {
+            self.started = Some(now);
+            match TaskPoller::new(&self.endpoint, task, policy, now) {
+                Ok(poller) => self.poller = Some(poller),
+                Err(e) => return Next::Done(Err(e)),
+            }
+        }
+        let Some(poller) = &mut self.poller else {
+            return Next::Done(Err(Error::invalid_request(
+                "wait_for_task has already finished",
+            )));
+        };
+        Operation::poll(poller, now)
+    }
+
+    fn handle(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        now: Instant,
+        wall: SystemTime,
+        random: f64,
+    ) {
+        let Some(poller) = &mut self.poller else {
+            return;
+        };
+        let started = self.started.unwrap_or(now);
+        let request = self.endpoint.get_task_request(&poller.last().id);
+        let (method, path) = match &request {
+            Ok(r) => (r.method().clone(), r.uri().path().to_owned()),
+            Err(_) => (http::Method::GET, String::new()),
+        };
+        let (status, failure, body_bytes) = match &result {
+            Ok(response) => (Some(response.status()), None, response.body().len()),
+            Err(error) => {
+                let key = request.as_ref().map(api_key_of).unwrap_or("");
+                let text = error.to_string();
+                let text = if key.is_empty() {
+                    text
+                } else {
+                    text.replace(key, "<redacted>")
+                };
+                (None, Some(text), 0)
+            }
+        };
+        self.events.push_back(Event::Answered(Answered {
+            operation: "wait_for_task",
+            method,
+            path,
+            status,
+            failure,
+            attempt: poller.requests(),
+            elapsed: now.saturating_duration_since(started),
+            body_bytes,
+        }));
+        poller.handle_response(result, now, wall, random);
+        self.events.push_back(Event::TaskPolled(TaskPolled {
+            operation: "wait_for_task",
+            task: poller.last().clone(),
+            elapsed: now.saturating_duration_since(started),
+        }));
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+}

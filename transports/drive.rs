@@ -1,0 +1,159 @@
+//! The drivers: one loop over the core's [`Operation`] protocol for blocking
+//! code and one for async code, and what they take from the world (a
+//! [`Clock`], a [`Random`] source, a [`Sleep`]). They decide nothing: they
+//! send what the operation asks, sleep until the instant it names, and pass
+//! its [`Event`]s on.
+
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{Request, Response};
+
+use super::config::{Observer, RetryNotice};
+use super::jitter::Jitter;
+use crate::{Error, Event, Next, Operation, Task, TransportError};
+
+/// Where a facade reads the time. The default, [`SystemClock`], reads the
+/// system clocks; a test passes a virtual clock (and a [`Sleep`] that
+/// advances it) to run a facade on virtual time.
+pub trait Clock {
+    /// The monotonic time now.
+    fn now(&self) -> Instant;
+    /// The wall-clock time now (to read `Retry-After` dates).
+    fn wall(&self) -> SystemTime;
+}
+
+/// The system's clocks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn wall(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// Where a facade draws the retry jitter: a number in `[0, 1)`. Implemented
+/// for every `Fn() -> f64`; the default is a per-client xorshift generator.
+pub trait Random {
+    /// A number in `[0, 1)`.
+    fn random(&self) -> f64;
+}
+
+impl<F: Fn() -> f64> Random for F {
+    fn random(&self) -> f64 {
+        self()
+    }
+}
+
+impl Random for Jitter {
+    fn random(&self) -> f64 {
+        self.next()
+    }
+}
+
+/// How the blocking [`Client`](super::Client) waits. Implemented for every
+/// `Fn(Duration)`; the default is `std::thread::sleep`.
+pub trait Sleep {
+    /// Returns after `duration`.
+    fn sleep(&self, duration: Duration);
+}
+
+impl<F: Fn(Duration)> Sleep for F {
+    fn sleep(&self, duration: Duration) {
+        self(duration)
+    }
+}
+
+/// What a facade supplies to every run: time, randomness, and its retry
+/// observer.
+pub(crate) struct World<'a> {
+    pub(crate) clock: &'a (dyn Clock + Send + Sync),
+    pub(crate) random: &'a (dyn Random + Send + Sync),
+    pub(crate) observer: Option<&'a Observer>,
+}
+
+/// The events a facade passes on: retries to the observer, task polls to a
+/// progress callback.
+fn report(event: &Event, observer: Option<&Observer>, progress: &mut dyn FnMut(&Task, Duration)) {
+    match event {
+        Event::Retrying(r) => {
+            if let Some(observer) = observer {
+                observer(&RetryNotice {
+                    reason: r.reason.clone(),
+                    attempt: r.attempt,
+                    wait: r.wait,
+                });
+            }
+        }
+        Event::TaskPolled(t) => progress(&t.task, t.elapsed),
+        _ => {}
+    }
+}
+
+/// Drives `op` to its end, blocking.
+pub(crate) fn run_blocking<O: Operation>(
+    mut op: O,
+    world: &World<'_>,
+    send: impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>,
+    sleep: &dyn Sleep,
+    progress: &mut dyn FnMut(&Task, Duration),
+) -> Result<O::Output, Error> {
+    loop {
+        let next = op.poll(world.clock.now());
+        while let Some(event) = op.poll_event() {
+            report(&event, world.observer, progress);
+        }
+        match next {
+            Next::Send(request) => {
+                let answer = send(request);
+                let now = world.clock.now();
+                op.handle(answer, now, world.clock.wall(), world.random.random());
+                while let Some(event) = op.poll_event() {
+                    report(&event, world.observer, progress);
+                }
+            }
+            Next::WaitUntil(at) => sleep.sleep(at.saturating_duration_since(world.clock.now())),
+            Next::Done(result) => return result,
+        }
+    }
+}
+
+/// Drives `op` to its end with async sending and sleeping. Shared by the
+/// `Send` and the local async facades: the future is `Send` exactly when
+/// what it holds is.
+pub(crate) async fn run_async<O, SendFut, SleepFut, P>(
+    mut op: O,
+    world: &World<'_>,
+    send: impl Fn(Request<Vec<u8>>) -> SendFut,
+    sleep: impl Fn(Duration) -> SleepFut,
+    mut progress: P,
+) -> Result<O::Output, Error>
+where
+    O: Operation,
+    P: FnMut(&Task, Duration),
+    SendFut: Future<Output = Result<Response<Vec<u8>>, TransportError>>,
+    SleepFut: Future<Output = ()>,
+{
+    loop {
+        let next = op.poll(world.clock.now());
+        while let Some(event) = op.poll_event() {
+            report(&event, world.observer, &mut progress);
+        }
+        match next {
+            Next::Send(request) => {
+                let answer = send(request).await;
+                let now = world.clock.now();
+                op.handle(answer, now, world.clock.wall(), world.random.random());
+                while let Some(event) = op.poll_event() {
+                    report(&event, world.observer, &mut progress);
+                }
+            }
+            Next::WaitUntil(at) => sleep(at.saturating_duration_since(world.clock.now())).await,
+            Next::Done(result) => return result,
+        }
+    }
+}
