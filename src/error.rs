@@ -288,13 +288,19 @@ impl Error {
 
     /// A connect or request timeout.
     pub fn is_timeout(&self) -> bool {
-        self.0.transport_kind == Some(TransportErrorKind::Timeout)
-            || self.0.kind == ErrorKind::TaskTimeout
+        matches!(
+            self.0.transport_kind,
+            Some(TransportErrorKind::Timeout | TransportErrorKind::ConnectTimeout)
+        ) || self.0.kind == ErrorKind::TaskTimeout
     }
 
-    /// No connection could be made.
+    /// No connection could be made (refused, unreachable, or not within
+    /// the connect timeout).
     pub fn is_connect(&self) -> bool {
-        self.0.transport_kind == Some(TransportErrorKind::Connect)
+        matches!(
+            self.0.transport_kind,
+            Some(TransportErrorKind::Connect | TransportErrorKind::ConnectTimeout)
+        )
     }
 
     /// The response body was over the size limit.

@@ -6,6 +6,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::time::Duration;
 
 /// The kind of transport failure; the retry decision looks only at this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,11 +15,21 @@ pub enum TransportErrorKind {
     /// No connection could be made (refused, DNS, unreachable). The request
     /// did not reach the server.
     Connect,
-    /// The connect or the whole-request timeout elapsed.
+    /// The whole-request timeout elapsed after the request may have been
+    /// sent (no complete response in time).
     Timeout,
-    /// The connection broke while sending or receiving (reset, closed early,
-    /// a truncated body).
+    /// The time ran out before the request was sent: no connection was made
+    /// within the connect timeout, or (on the async transport) no turn to
+    /// send came within the request timeout. The request did not reach the
+    /// server.
+    ConnectTimeout,
+    /// The connection broke before a response arrived (reset, closed before
+    /// answering).
     Io,
+    /// The response's headers arrived but its body ended early (the
+    /// connection closed or broke before the announced length or the last
+    /// chunk).
+    Truncated,
     /// The TLS handshake failed (certificate, protocol).
     Tls,
     /// The response body was larger than the configured limit; the rest was
@@ -37,8 +48,9 @@ impl TransportErrorKind {
     fn describe(self) -> &'static str {
         match self {
             TransportErrorKind::Connect => "could not connect",
-            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Timeout | TransportErrorKind::ConnectTimeout => "timed out",
             TransportErrorKind::Io => "connection failed",
+            TransportErrorKind::Truncated => "response cut short",
             TransportErrorKind::Tls => "TLS failed",
             TransportErrorKind::BodyTooLarge => "response body too large",
             TransportErrorKind::Protocol => "invalid HTTP from the server",
@@ -51,7 +63,10 @@ impl TransportErrorKind {
     pub fn may_have_reached_server(self) -> bool {
         !matches!(
             self,
-            TransportErrorKind::Connect | TransportErrorKind::Refused | TransportErrorKind::Tls
+            TransportErrorKind::Connect
+                | TransportErrorKind::ConnectTimeout
+                | TransportErrorKind::Refused
+                | TransportErrorKind::Tls
         )
     }
 }
@@ -115,5 +130,57 @@ impl StdError for TransportError {
         self.source
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// A duration in words for messages: `500 ms`, `1 s`, `1.5 s`, `2 min`.
+pub(crate) fn duration_words(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis == 0 {
+        return format!("{} µs", duration.as_micros());
+    }
+    if millis < 1000 {
+        return format!("{millis} ms");
+    }
+    if millis % 60_000 == 0 && millis >= 120_000 {
+        return format!("{} min", millis / 60_000);
+    }
+    let seconds = format!("{}.{:03}", millis / 1000, millis % 1000);
+    let seconds = seconds.trim_end_matches('0').trim_end_matches('.');
+    format!("{seconds} s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_words() {
+        let words = |ms| duration_words(Duration::from_millis(ms));
+        assert_eq!(words(500), "500 ms");
+        assert_eq!(words(1000), "1 s");
+        assert_eq!(words(1500), "1.5 s");
+        assert_eq!(words(1250), "1.25 s");
+        assert_eq!(words(10_000), "10 s");
+        assert_eq!(words(60_000), "60 s");
+        assert_eq!(words(300_000), "5 min");
+        assert_eq!(duration_words(Duration::from_micros(20)), "20 µs");
+    }
+
+    #[test]
+    fn only_failures_after_sending_may_have_reached_the_server() {
+        use TransportErrorKind as K;
+        for kind in [K::Connect, K::ConnectTimeout, K::Refused, K::Tls] {
+            assert!(!kind.may_have_reached_server(), "{kind:?}");
+        }
+        for kind in [
+            K::Timeout,
+            K::Io,
+            K::Truncated,
+            K::BodyTooLarge,
+            K::Protocol,
+        ] {
+            assert!(kind.may_have_reached_server(), "{kind:?}");
+        }
     }
 }
