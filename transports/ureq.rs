@@ -150,8 +150,11 @@ const DNS_TTL: Duration = Duration::from_secs(30);
 
 /// ureq resolves the host before it looks in its connection pool, and with a
 /// request timeout set its resolver runs each lookup on a new thread: a
-/// thread and a DNS query per call even when a pooled connection is ready
-/// (measured: 106 µs against 31 µs for a loopback get). This resolver
+/// thread and a DNS query per call even when a pooled connection is ready.
+/// Measured on sequential pooled gets to `localhost` (the ignored
+/// `measure_host_cache` test): a raw agent with the same timeouts took
+/// 5.5–9.2 times as long per call as this transport (medians of three runs
+/// of 7 × 2 000 calls; 24–64 µs against 242–390 µs). This resolver
 /// answers IP literals directly and reuses a name's addresses for
 /// [`DNS_TTL`], falling back to ureq's own resolver (with its timeout)
 /// otherwise. A call that could not connect, or timed out, forgets the
@@ -509,6 +512,32 @@ mod tests {
             .send(get(&format!("http://127.0.0.1:{port}/")))
             .unwrap_err();
         assert_eq!(error.kind(), TransportErrorKind::Connect, "{error:?}");
+    }
+
+    #[test]
+    fn a_failed_connect_forgets_the_cached_address() {
+        // A live server on `localhost` fills the cache…
+        let live = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = live.local_addr().unwrap().port();
+        let key = format!("localhost:{port}");
+        let answer = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut stream, _) = live.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            // The listener is dropped here: the port is closed from now on.
+        });
+        let transport = UreqTransport::new(TransportConfig::default()).unwrap();
+        let url = format!("http://localhost:{port}/");
+        assert_eq!(transport.send(get(&url)).unwrap().status(), 204);
+        answer.join().unwrap();
+        assert!(transport.resolver.0.cached(&key, Instant::now()).is_some());
+        // …and a call that cannot connect to the cached address empties it,
+        // so that the next call resolves the name again.
+        let error = transport.send(get(&url)).unwrap_err();
+        assert_eq!(error.kind(), TransportErrorKind::Connect, "{error:?}");
+        assert!(transport.resolver.0.cached(&key, Instant::now()).is_none());
     }
 
     #[test]
