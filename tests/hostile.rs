@@ -2046,5 +2046,30 @@ fn the_same_failure_reads_the_same_on_both_transports() {
             }
         }
     }
+    // Invalid HTTP is worded by each library's parser, but still as
+    // invalid HTTP and with none of their internal names.
+    for script in [
+        header_flood,
+        garbage_status_line,
+        conflicting_lengths,
+        bad_chunk_size,
+    ] {
+        let raw = RawServer::start(script);
+        let uri = format!("http://127.0.0.1:{}/x", raw.port);
+        for (side, result) in [Side::Ureq, Side::Hyper]
+            .into_iter()
+            .zip(both_transports(&runtime, &uri))
+        {
+            match result {
+                Err(error) if error.kind() == TransportErrorKind::Protocol => {
+                    let facade = Error::from(error).to_string();
+                    if let Some(name) = INTERNAL_NAMES.iter().find(|n| facade.contains(*n)) {
+                        failures.push(format!("over {side:?}: {facade:?} shows {name:?}"));
+                    }
+                }
+                other => failures.push(format!("over {side:?}: {other:?}, expected Protocol")),
+            }
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

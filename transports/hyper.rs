@@ -347,7 +347,9 @@ fn transport_error(
 ) -> TransportError {
     let error = error.into();
     let mut parts: Vec<String> = Vec::new();
-    for e in causes(&*error) {
+    // The pooled client's own layer only names its internals
+    // ("client error (SendRequest)"); its cause says what happened.
+    for e in causes(&*error).filter(|e| !e.is::<hyper_util::client::legacy::Error>()) {
         let text = e.to_string();
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
