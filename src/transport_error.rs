@@ -6,7 +6,6 @@
 
 use std::error::Error as StdError;
 use std::fmt;
-use std::time::Duration;
 
 /// The kind of transport failure; the retry decision looks only at this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,39 +132,9 @@ impl StdError for TransportError {
     }
 }
 
-/// A duration in words for messages: `500 ms`, `1 s`, `1.5 s`, `2 min`.
-pub(crate) fn duration_words(duration: Duration) -> String {
-    let millis = duration.as_millis();
-    if millis == 0 {
-        return format!("{} µs", duration.as_micros());
-    }
-    if millis < 1000 {
-        return format!("{millis} ms");
-    }
-    if millis % 60_000 == 0 && millis >= 120_000 {
-        return format!("{} min", millis / 60_000);
-    }
-    let seconds = format!("{}.{:03}", millis / 1000, millis % 1000);
-    let seconds = seconds.trim_end_matches('0').trim_end_matches('.');
-    format!("{seconds} s")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_as_words() {
-        let words = |ms| duration_words(Duration::from_millis(ms));
-        assert_eq!(words(500), "500 ms");
-        assert_eq!(words(1000), "1 s");
-        assert_eq!(words(1500), "1.5 s");
-        assert_eq!(words(1250), "1.25 s");
-        assert_eq!(words(10_000), "10 s");
-        assert_eq!(words(60_000), "60 s");
-        assert_eq!(words(300_000), "5 min");
-        assert_eq!(duration_words(Duration::from_micros(20)), "20 µs");
-    }
 
     #[test]
     fn only_failures_after_sending_may_have_reached_the_server() {

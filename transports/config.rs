@@ -191,7 +191,6 @@ pub(crate) mod wording {
     use std::io;
     use std::time::Duration;
 
-    use crate::transport_error::duration_words;
     use crate::{TransportError, TransportErrorKind};
 
     /// The whole-request timeout ran out.
@@ -211,6 +210,7 @@ pub(crate) mod wording {
     }
 
     /// The request timeout ran out while the request waited for a turn.
+    #[cfg(feature = "hyper")]
     pub(crate) fn no_turn_within(timeout: Duration, in_flight: usize) -> TransportError {
         TransportError::new(
             TransportErrorKind::ConnectTimeout,
@@ -291,5 +291,40 @@ pub(crate) mod wording {
     /// library).
     pub(crate) fn tls(error: &rustls::Error) -> TransportError {
         TransportError::new(TransportErrorKind::Tls, error.to_string())
+    }
+
+    /// A duration in words for messages: `500 ms`, `1 s`, `1.5 s`, `2 min`.
+    fn duration_words(duration: Duration) -> String {
+        let millis = duration.as_millis();
+        if millis == 0 {
+            return format!("{} µs", duration.as_micros());
+        }
+        if millis < 1000 {
+            return format!("{millis} ms");
+        }
+        if millis % 60_000 == 0 && millis >= 120_000 {
+            return format!("{} min", millis / 60_000);
+        }
+        let seconds = format!("{}.{:03}", millis / 1000, millis % 1000);
+        let seconds = seconds.trim_end_matches('0').trim_end_matches('.');
+        format!("{seconds} s")
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn durations_read_as_words() {
+            let words = |ms| duration_words(Duration::from_millis(ms));
+            assert_eq!(words(500), "500 ms");
+            assert_eq!(words(1000), "1 s");
+            assert_eq!(words(1500), "1.5 s");
+            assert_eq!(words(1250), "1.25 s");
+            assert_eq!(words(10_000), "10 s");
+            assert_eq!(words(60_000), "60 s");
+            assert_eq!(words(300_000), "5 min");
+            assert_eq!(duration_words(Duration::from_micros(20)), "20 µs");
+        }
     }
 }
