@@ -310,7 +310,10 @@ impl Error {
     /// [`is_task_timeout`](Self::is_task_timeout)): retrying on this
     /// predicate must never repeat a create whose task was merely slow.
     pub fn is_timeout(&self) -> bool {
-        self.0.transport_kind == Some(TransportErrorKind::Timeout)
+        matches!(
+            self.0.transport_kind,
+            Some(TransportErrorKind::Timeout | TransportErrorKind::ConnectTimeout)
+        )
     }
 
     /// A task wait that ended by its time or request limit while the task
@@ -320,9 +323,13 @@ impl Error {
         self.0.kind == ErrorKind::TaskTimeout
     }
 
-    /// No connection could be made.
+    /// No connection could be made (refused, unreachable, or not within
+    /// the connect timeout).
     pub fn is_connect(&self) -> bool {
-        self.0.transport_kind == Some(TransportErrorKind::Connect)
+        matches!(
+            self.0.transport_kind,
+            Some(TransportErrorKind::Connect | TransportErrorKind::ConnectTimeout)
+        )
     }
 
     /// The response body was over the size limit.

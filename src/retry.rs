@@ -230,6 +230,10 @@ fn is_retryable_status(status: StatusCode) -> bool {
 fn is_retryable_failure(kind: TransportErrorKind) -> bool {
     matches!(
         kind,
-        TransportErrorKind::Connect | TransportErrorKind::Timeout | TransportErrorKind::Io
+        TransportErrorKind::Connect
+            | TransportErrorKind::ConnectTimeout
+            | TransportErrorKind::Timeout
+            | TransportErrorKind::Io
+            | TransportErrorKind::Truncated
     )
 }

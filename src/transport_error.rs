@@ -14,11 +14,21 @@ pub enum TransportErrorKind {
     /// No connection could be made (refused, DNS, unreachable). The request
     /// did not reach the server.
     Connect,
-    /// The connect or the whole-request timeout elapsed.
+    /// The whole-request timeout elapsed after the request may have been
+    /// sent (no complete response in time).
     Timeout,
-    /// The connection broke while sending or receiving (reset, closed early,
-    /// a truncated body).
+    /// The time ran out before the request was sent: no connection was made
+    /// within the connect timeout, or (on the async transport) no turn to
+    /// send came within the request timeout. The request did not reach the
+    /// server.
+    ConnectTimeout,
+    /// The connection broke before a response arrived (reset, closed before
+    /// answering).
     Io,
+    /// The response's headers arrived but its body ended early (the
+    /// connection closed or broke before the announced length or the last
+    /// chunk).
+    Truncated,
     /// The TLS handshake failed (certificate, protocol).
     Tls,
     /// The response body was larger than the configured limit; the rest was
@@ -37,8 +47,9 @@ impl TransportErrorKind {
     fn describe(self) -> &'static str {
         match self {
             TransportErrorKind::Connect => "could not connect",
-            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Timeout | TransportErrorKind::ConnectTimeout => "timed out",
             TransportErrorKind::Io => "connection failed",
+            TransportErrorKind::Truncated => "response cut short",
             TransportErrorKind::Tls => "TLS failed",
             TransportErrorKind::BodyTooLarge => "response body too large",
             TransportErrorKind::Protocol => "invalid HTTP from the server",
@@ -51,7 +62,10 @@ impl TransportErrorKind {
     pub fn may_have_reached_server(self) -> bool {
         !matches!(
             self,
-            TransportErrorKind::Connect | TransportErrorKind::Refused | TransportErrorKind::Tls
+            TransportErrorKind::Connect
+                | TransportErrorKind::ConnectTimeout
+                | TransportErrorKind::Refused
+                | TransportErrorKind::Tls
         )
     }
 }
@@ -115,5 +129,27 @@ impl StdError for TransportError {
         self.source
             .as_deref()
             .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_after_sending_may_have_reached_the_server() {
+        use TransportErrorKind as K;
+        for kind in [K::Connect, K::ConnectTimeout, K::Refused, K::Tls] {
+            assert!(!kind.may_have_reached_server(), "{kind:?}");
+        }
+        for kind in [
+            K::Timeout,
+            K::Io,
+            K::Truncated,
+            K::BodyTooLarge,
+            K::Protocol,
+        ] {
+            assert!(kind.may_have_reached_server(), "{kind:?}");
+        }
     }
 }

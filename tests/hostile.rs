@@ -457,7 +457,7 @@ fn interim_only_then_close(s: &mut TcpStream) {
     std::thread::sleep(Duration::from_millis(50));
 }
 
-/// Claims 1000 bytes, sends 30, closes.
+/// Claims 1000 bytes, sends 31, closes.
 fn short_body_then_close(s: &mut TcpStream) {
     send(
         s,
@@ -613,9 +613,14 @@ fn close_without_answer(_: &mut TcpStream) {}
 // ---------------------------------------------------------------------------
 
 /// Three attempts, each ended by the 500 ms timeout.
-const TIMED_OUT: Want = transport(TransportErrorKind::Timeout, ATTEMPTS);
+const TIMED_OUT: Want = Want {
+    contains: &["timed out: no complete response within 500 ms"],
+    ..transport(TransportErrorKind::Timeout, ATTEMPTS)
+};
 /// Three attempts, each ended by a broken connection.
 const BROKEN: Want = transport(TransportErrorKind::Io, ATTEMPTS);
+/// Three attempts, each ended by a body cut short after the headers.
+const TRUNCATED: Want = transport(TransportErrorKind::Truncated, ATTEMPTS);
 /// One attempt: invalid HTTP is not retried.
 const PROTOCOL: Want = transport(TransportErrorKind::Protocol, 1);
 /// A 404 of the get-image route (not "No such API route").
@@ -720,21 +725,30 @@ static TABLE: &[Row] = &[
     Row {
         name: "truncated body (full Content-Length, half sent, closed)",
         serve: Serve::Sim(truncate),
-        expect: Expect::Err(BROKEN),
+        expect: Expect::Err(Want {
+            contains: &["response cut short: the body ended after 321 of 643 bytes"],
+            ..TRUNCATED
+        }),
         requests: 3,
         ..ROW
     },
     Row {
-        name: "raw: Content-Length 1000, 30 bytes, close",
+        name: "raw: Content-Length 1000, 31 bytes, close",
         serve: Serve::Raw(short_body_then_close),
-        expect: Expect::Err(BROKEN),
+        expect: Expect::Err(Want {
+            contains: &["response cut short: the body ended after 31 of 1000 bytes"],
+            ..TRUNCATED
+        }),
         requests: 3,
         ..ROW
     },
     Row {
         name: "raw: connection closed mid-chunk",
         serve: Serve::Raw(chunk_cut),
-        expect: Expect::Err(BROKEN),
+        expect: Expect::Err(Want {
+            contains: &["response cut short: the body ended after 12 bytes, before its last chunk"],
+            ..TRUNCATED
+        }),
         requests: 3,
         ..ROW
     },
@@ -801,7 +815,10 @@ static TABLE: &[Row] = &[
     Row {
         name: "reset after the headers",
         serve: Serve::Sim(reset_after_headers),
-        expect: Expect::Err(BROKEN),
+        expect: Expect::Err(Want {
+            contains: &["response cut short: the body ended after 0 of 643 bytes"],
+            ..TRUNCATED
+        }),
         requests: 3,
         ..ROW
     },
@@ -1633,7 +1650,11 @@ fn check_error(want: &Want, error: &Error) -> Vec<String> {
     // The predicates agree with the fields.
     let t = error.transport_kind();
     expect(
-        error.is_timeout() == (t == Some(TransportErrorKind::Timeout)),
+        error.is_timeout()
+            == matches!(
+                t,
+                Some(TransportErrorKind::Timeout | TransportErrorKind::ConnectTimeout)
+            ),
         "is_timeout disagrees".into(),
     );
     expect(
@@ -1821,4 +1842,238 @@ fn image_ids_with_slash_or_dot_segments_are_rejected() {
     ] {
         assert!(text.parse::<ImageId>().is_err(), "{text:?} was accepted");
     }
+}
+
+// ---------------------------------------------------------------------------
+// The same failure, in the same words, over both transports.
+// ---------------------------------------------------------------------------
+
+/// Reads the request and says nothing for longer than the timeout.
+fn silent(_: &mut TcpStream) {
+    std::thread::sleep(TIMEOUT * 3);
+}
+
+/// Where a wording row's request goes.
+#[derive(Clone, Copy)]
+enum Target {
+    /// A raw server running this script.
+    Raw(fn(&mut TcpStream)),
+    /// A loopback port nothing listens on.
+    ClosedPort,
+    /// A TLS simulator whose certificate the client does not trust.
+    UntrustedTls,
+    /// A listener whose accept queue is full and which never accepts: a
+    /// connection attempt gets no answer.
+    FullBacklog,
+}
+
+/// One failure and the exact words both transports must use for it.
+struct Wording {
+    name: &'static str,
+    target: Target,
+    kind: TransportErrorKind,
+    /// The whole `Display` of the transport error.
+    says: &'static str,
+}
+
+static WORDINGS: &[Wording] = &[
+    Wording {
+        name: "Content-Length 1000, 31 bytes, close",
+        target: Target::Raw(short_body_then_close),
+        kind: TransportErrorKind::Truncated,
+        says: "response cut short: the body ended after 31 of 1000 bytes",
+    },
+    Wording {
+        name: "closed mid-chunk",
+        target: Target::Raw(chunk_cut),
+        kind: TransportErrorKind::Truncated,
+        says: "response cut short: the body ended after 12 bytes, before its last chunk",
+    },
+    Wording {
+        name: "accepts and never answers",
+        target: Target::Raw(silent),
+        kind: TransportErrorKind::Timeout,
+        says: "timed out: no complete response within 500 ms",
+    },
+    Wording {
+        name: "closes before answering",
+        target: Target::Raw(close_without_answer),
+        kind: TransportErrorKind::Io,
+        says: "connection failed: the server closed the connection before answering",
+    },
+    Wording {
+        name: "Content-Length over the limit",
+        target: Target::Raw(huge_content_length),
+        kind: TransportErrorKind::BodyTooLarge,
+        says: "response body too large: more than the limit of 65536 bytes",
+    },
+    Wording {
+        name: "endless body over the limit",
+        target: Target::Raw(endless_until_close),
+        kind: TransportErrorKind::BodyTooLarge,
+        says: "response body too large: more than the limit of 65536 bytes",
+    },
+    Wording {
+        name: "refused connection",
+        target: Target::ClosedPort,
+        kind: TransportErrorKind::Connect,
+        says: "could not connect: connection refused",
+    },
+    Wording {
+        name: "connect gets no answer",
+        target: Target::FullBacklog,
+        kind: TransportErrorKind::ConnectTimeout,
+        says: "timed out: could not connect within 250 ms",
+    },
+    Wording {
+        name: "untrusted certificate",
+        target: Target::UntrustedTls,
+        kind: TransportErrorKind::Tls,
+        says: "TLS failed: invalid peer certificate: UnknownIssuer",
+    },
+];
+
+/// Names of the HTTP libraries' internals that a message must not show.
+const INTERNAL_NAMES: &[&str] = &[
+    "SendRequest",
+    "io:",
+    "global",
+    "hyper",
+    "ureq",
+    "rustls",
+    "client error",
+    "Peer disconnected",
+    "os error",
+    "Kind(",
+];
+
+/// Sends one GET to `uri` over each transport; the errors, ureq's first.
+fn both_transports(
+    runtime: &tokio::runtime::Runtime,
+    uri: &str,
+) -> [Result<http::StatusCode, coxedge_images::TransportError>; 2] {
+    use coxedge_images::transports::hyper::HyperTransport;
+    use coxedge_images::transports::ureq::UreqTransport;
+    use coxedge_images::transports::{AsyncTransport, Transport};
+    let request = || {
+        http::Request::get(uri)
+            .header(coxedge_images::API_KEY_HEADER, CANARY)
+            .body(Vec::new())
+            .unwrap()
+    };
+    // A connect timeout shorter than the request's, so that it is the one
+    // that ends a connection attempt.
+    let config = || config().connect_timeout(CONNECT_TIMEOUT);
+    let ureq = UreqTransport::new(config()).unwrap().send(request());
+    let hyper = HyperTransport::new(config()).unwrap();
+    let hyper = runtime.block_on(hyper.send(request()));
+    [ureq.map(|r| r.status()), hyper.map(|r| r.status())]
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// A loopback listener with a backlog of 0 whose queue is filled: further
+/// connection attempts get no answer. Keep it (and the streams) alive.
+fn full_backlog(
+    runtime: &tokio::runtime::Runtime,
+) -> (tokio::net::TcpListener, Vec<TcpStream>, String) {
+    let _inside = runtime.enter();
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+    let listener = socket.listen(0).expect("listen");
+    let addr = listener.local_addr().expect("addr");
+    let mut queued = Vec::new();
+    for _ in 0..8 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => queued.push(stream),
+            Err(_) => break,
+        }
+    }
+    (listener, queued, format!("http://{addr}/x"))
+}
+
+#[test]
+fn the_same_failure_reads_the_same_on_both_transports() {
+    let runtime = multi_thread_runtime();
+    let mut failures = Vec::new();
+    for row in WORDINGS {
+        let (_raw, _sim, _backlog);
+        let uri = match row.target {
+            Target::FullBacklog => {
+                let (listener, queued, uri) = full_backlog(&runtime);
+                _backlog = (listener, queued);
+                uri
+            }
+            Target::Raw(script) => {
+                let raw = RawServer::start(script);
+                let uri = format!("http://127.0.0.1:{}/x", raw.port);
+                _raw = raw;
+                uri
+            }
+            Target::ClosedPort => support::request_to_a_closed_port().uri().to_string(),
+            Target::UntrustedTls => {
+                let sim = support::tls_simulator();
+                let uri = format!("{}/x", sim.base_url());
+                _sim = sim;
+                uri
+            }
+        };
+        for (side, result) in [Side::Ureq, Side::Hyper]
+            .into_iter()
+            .zip(both_transports(&runtime, &uri))
+        {
+            let error = match result {
+                Ok(status) => {
+                    failures.push(format!("{} over {side:?}: got {status}", row.name));
+                    continue;
+                }
+                Err(error) => error,
+            };
+            let text = error.to_string();
+            if error.kind() != row.kind || text != row.says {
+                failures.push(format!(
+                    "{} over {side:?}: {:?} {text:?}, expected {:?} {:?}",
+                    row.name,
+                    error.kind(),
+                    row.kind,
+                    row.says
+                ));
+            }
+            let facade = Error::from(error).to_string();
+            for name in INTERNAL_NAMES {
+                if facade.contains(name) {
+                    failures.push(format!(
+                        "{} over {side:?}: {facade:?} shows {name:?}",
+                        row.name
+                    ));
+                }
+            }
+        }
+    }
+    // Invalid HTTP is worded by each library's parser, but still as
+    // invalid HTTP and with none of their internal names.
+    for script in [
+        header_flood,
+        garbage_status_line,
+        conflicting_lengths,
+        bad_chunk_size,
+    ] {
+        let raw = RawServer::start(script);
+        let uri = format!("http://127.0.0.1:{}/x", raw.port);
+        for (side, result) in [Side::Ureq, Side::Hyper]
+            .into_iter()
+            .zip(both_transports(&runtime, &uri))
+        {
+            match result {
+                Err(error) if error.kind() == TransportErrorKind::Protocol => {
+                    let facade = Error::from(error).to_string();
+                    if let Some(name) = INTERNAL_NAMES.iter().find(|n| facade.contains(*n)) {
+                        failures.push(format!("over {side:?}: {facade:?} shows {name:?}"));
+                    }
+                }
+                other => failures.push(format!("over {side:?}: {other:?}, expected Protocol")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -173,14 +173,21 @@ fn a_body_at_the_limit_is_accepted() {
 }
 
 #[test]
-fn a_truncated_body_is_an_io_error() {
+fn a_truncated_body_is_reported_as_cut_short() {
     let sim = simulator();
     sim.inject(Fault::always(FaultAction::Truncate));
     let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()));
     assert_eq!(
         error.transport_kind(),
-        Some(TransportErrorKind::Io),
+        Some(TransportErrorKind::Truncated),
         "{error:?}"
+    );
+    // The simulator sends half of the announced body, then closes.
+    assert!(
+        error
+            .to_string()
+            .starts_with("response cut short: the body ended after "),
+        "{error}"
     );
 }
 

@@ -3,16 +3,19 @@
 //!
 //! - One pooled client per [`HyperTransport`]; clones share it. HTTP/1.1
 //!   carries one request per connection at a time, so at most
-//!   [`DEFAULT_MAX_IN_FLIGHT`] requests (see [`HyperTransport::max_in_flight`])
-//!   are sent at once and the rest wait their turn: many concurrent calls
-//!   then share a few pooled connections instead of opening one each.
+//!   [`TransportConfig::max_in_flight`] requests (default
+//!   [`DEFAULT_MAX_IN_FLIGHT`]) are sent at once and the rest wait their
+//!   turn: many concurrent calls then share a few pooled connections instead
+//!   of opening one each. The wait for a turn counts against the request
+//!   timeout. Idle connections are dropped after
+//!   [`TransportConfig::pool_idle_timeout`].
 //! - URIs are absolute (the core builds them so); plain `http://` is refused
 //!   before connecting unless the host is loopback or it was allowed.
-//! - The whole call, response body included, runs inside
-//!   `tokio::time::timeout`; the connect step has its own, shorter limit.
-//! - The body is collected through [`http_body_util::Limited`], so an
-//!   oversized or endless body fails with
-//!   [`TransportErrorKind::BodyTooLarge`] without buffering the rest.
+//! - The whole call, the wait for a turn and the response body included,
+//!   has one deadline; the connect step has its own, shorter limit.
+//! - The body is read frame by frame and counted, so an oversized or endless
+//!   body fails with [`TransportErrorKind::BodyTooLarge`] without buffering
+//!   the rest, and a body cut short says how much of it came.
 //! - TLS is rustls with the `ring` provider chosen explicitly (an unset
 //!   process default would panic at run time), trusting the Mozilla roots of
 //!   `webpki-roots`, the system's roots when asked, and any extra roots given.
@@ -45,7 +48,7 @@ use std::time::Duration;
 
 use ::hyper::body::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -53,14 +56,14 @@ use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
 
-use super::config::{bounded, native_roots};
+use super::config::{bounded, native_roots, wording};
 use super::proxy::ProxyRules;
 use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
 /// How many requests one [`HyperTransport`] (and its clones) sends at once
-/// unless told otherwise.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+/// unless told otherwise: [`TransportConfig::DEFAULT_MAX_IN_FLIGHT`].
+pub const DEFAULT_MAX_IN_FLIGHT: usize = TransportConfig::DEFAULT_MAX_IN_FLIGHT;
 
 /// An async [`AsyncTransport`] over one pooled hyper client. Cheap to clone;
 /// clones share the connection pool and the in-flight limit. Needs a tokio
@@ -71,14 +74,12 @@ pub struct HyperTransport {
     config: Arc<TransportConfig>,
     proxies: Arc<ProxyRules>,
     in_flight: Arc<Semaphore>,
-    max_in_flight: usize,
 }
 
 impl fmt::Debug for HyperTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HyperTransport")
             .field("config", &self.config)
-            .field("max_in_flight", &self.max_in_flight)
             .finish_non_exhaustive()
     }
 }
@@ -116,23 +117,24 @@ impl HyperTransport {
             });
         let client = PooledClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(config.pool_idle_timeout)
             .build(connector);
         Ok(HyperTransport {
             client,
+            in_flight: Arc::new(Semaphore::new(permits(config.max_in_flight))),
             config: Arc::new(config),
             proxies,
-            in_flight: Arc::new(Semaphore::new(DEFAULT_MAX_IN_FLIGHT)),
-            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         })
     }
 
-    /// Sends at most `limit` requests at once (at least 1); the others wait
-    /// for a turn before their timeout starts. This bounds the connections
-    /// opened to the API. Clones made after this call share the new limit.
+    /// Sends at most `limit` requests at once (at least 1), as
+    /// [`TransportConfig::max_in_flight`] does; the others wait for a turn,
+    /// within their timeout. This bounds the connections opened to the API.
+    /// Clones made after this call share the new limit.
     pub fn max_in_flight(mut self, limit: usize) -> Self {
-        let limit = limit.clamp(1, Semaphore::MAX_PERMITS);
-        self.in_flight = Arc::new(Semaphore::new(limit));
-        self.max_in_flight = limit;
+        let config = TransportConfig::clone(&self.config).max_in_flight(limit);
+        self.in_flight = Arc::new(Semaphore::new(permits(config.max_in_flight)));
+        self.config = Arc::new(config);
         self
     }
 
@@ -149,25 +151,97 @@ impl HyperTransport {
             .client
             .request(request.map(|body| Full::new(Bytes::from(body))))
             .await
-            .map_err(|e| {
-                let kind = if e.is_connect() {
-                    kind_of(&e, TransportErrorKind::Connect)
-                } else {
-                    kind_of(&e, TransportErrorKind::Other)
-                };
-                transport_error(kind, e)
-            })?;
-        let limit = usize::try_from(self.config.max_body_bytes).unwrap_or(usize::MAX);
-        let (mut parts, body) = response.into_parts();
-        let bytes = Limited::new(body, limit)
-            .collect()
-            .await
-            .map_err(|e| transport_error(kind_of(&*e, TransportErrorKind::Io), e))?
-            .to_bytes();
+            .map_err(|e| self.request_failure(e))?;
+        let limit = self.config.max_body_bytes;
+        let announced = announced_length(response.headers());
+        if announced.is_some_and(|n| n > limit) {
+            return Err(wording::too_large(limit));
+        }
+        let (mut parts, mut body) = response.into_parts();
+        let mut bytes = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| body_failure(e, bytes.len() as u64, announced))?;
+            if let Ok(data) = frame.into_data() {
+                if (bytes.len() + data.len()) as u64 > limit {
+                    return Err(wording::too_large(limit));
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
         // hyper's own bookkeeping is of no use to the core.
         parts.extensions = http::Extensions::new();
-        Ok(Response::from_parts(parts, Vec::from(bytes)))
+        Ok(Response::from_parts(parts, bytes))
     }
+
+    /// A failure before the response's headers arrived, in the words the
+    /// blocking transport uses too.
+    fn request_failure(&self, error: hyper_util::client::legacy::Error) -> TransportError {
+        let connecting = error.is_connect();
+        let fallback = if connecting {
+            TransportErrorKind::Connect
+        } else {
+            TransportErrorKind::Other
+        };
+        let kind = kind_of(&error, fallback);
+        let described = match kind {
+            TransportErrorKind::Tls => find::<rustls::Error>(&error).map(wording::tls),
+            TransportErrorKind::Timeout if connecting => Some(wording::no_connection_within(
+                bounded(self.config.connect_timeout),
+            )),
+            TransportErrorKind::Timeout => {
+                Some(wording::no_response_within(bounded(self.config.timeout)))
+            }
+            TransportErrorKind::Connect if connecting => Some(match find::<io::Error>(&error) {
+                Some(io) => wording::connect_failure(io),
+                // A failed lookup carries no I/O error of its own kind.
+                None if error.to_string().contains("dns") => wording::host_not_found(),
+                None => wording::connect_failure(&io::Error::other("")),
+            }),
+            TransportErrorKind::Connect | TransportErrorKind::Io => {
+                Some(match find::<io::Error>(&error) {
+                    Some(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
+                        wording::connect_failure(io)
+                    }
+                    Some(io) => wording::broken(io),
+                    None => wording::closed_before_answering(),
+                })
+            }
+            _ => None,
+        };
+        match described {
+            Some(described) => described.with_source(error),
+            None => transport_error(kind, error),
+        }
+    }
+}
+
+/// Semaphore permits for an in-flight limit.
+fn permits(limit: usize) -> usize {
+    limit.clamp(1, Semaphore::MAX_PERMITS)
+}
+
+/// The `Content-Length` a response announced, when it is one number.
+fn announced_length(headers: &http::HeaderMap) -> Option<u64> {
+    let mut values = headers.get_all(http::header::CONTENT_LENGTH).iter();
+    let first = values.next()?.to_str().ok()?.trim().parse().ok()?;
+    values.next().is_none().then_some(first)
+}
+
+/// A failure while the body was read, after `received` bytes: invalid
+/// framing is a protocol error, a broken or closed connection a body cut
+/// short.
+fn body_failure(error: ::hyper::Error, received: u64, announced: Option<u64>) -> TransportError {
+    match kind_of(&error, TransportErrorKind::Io) {
+        TransportErrorKind::Io | TransportErrorKind::Connect => {
+            wording::truncated(received, announced).with_source(error)
+        }
+        kind => transport_error(kind, error),
+    }
+}
+
+/// The first cause of type `T` in the chain.
+fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    causes(error).find_map(|e| e.downcast_ref::<T>())
 }
 
 impl AsyncTransport for HyperTransport {
@@ -175,18 +249,26 @@ impl AsyncTransport for HyperTransport {
         super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
         self.proxies
             .route(request.uri(), self.config.allow_insecure_http)?;
-        // Waiting for a turn is not the server's slowness: it is outside the
-        // timeout. The semaphore is never closed, so this cannot fail.
-        let _turn = self.in_flight.acquire().await.map_err(|_| {
-            TransportError::new(TransportErrorKind::Other, "the transport was shut down")
-        })?;
+        // One deadline for the whole call: a call that waits for its turn
+        // has that much less time to get its answer.
         let timeout = bounded(self.config.timeout);
-        let result = match tokio::time::timeout(timeout, self.exchange(request)).await {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let _turn = match tokio::time::timeout_at(deadline, self.in_flight.acquire()).await {
+            Ok(Ok(turn)) => turn,
+            // The semaphore is never closed.
+            Ok(Err(_)) => {
+                return Err(TransportError::new(
+                    TransportErrorKind::Other,
+                    "the transport was shut down",
+                ));
+            }
+            Err(_) => {
+                return Err(wording::no_turn_within(timeout, self.config.max_in_flight));
+            }
+        };
+        let result = match tokio::time::timeout_at(deadline, self.exchange(request)).await {
             Ok(result) => result,
-            Err(_) => Err(TransportError::new(
-                TransportErrorKind::Timeout,
-                format!("no complete response within {timeout:?}"),
-            )),
+            Err(_) => Err(wording::no_response_within(timeout)),
         };
         // The connection goes back to the pool from hyper's own tasks; let
         // them run before the next waiting request looks for an idle one.
@@ -341,9 +423,6 @@ fn kind_of(error: &(dyn StdError + 'static), fallback: TransportErrorKind) -> Tr
         if e.is::<rustls::Error>() {
             return K::Tls;
         }
-        if e.is::<LengthLimitError>() {
-            return K::BodyTooLarge;
-        }
         if e.downcast_ref::<::hyper::Error>()
             .is_some_and(::hyper::Error::is_timeout)
             || e.downcast_ref::<io::Error>()
@@ -388,7 +467,9 @@ fn transport_error(
 ) -> TransportError {
     let error = error.into();
     let mut parts: Vec<String> = Vec::new();
-    for e in causes(&*error) {
+    // The pooled client's own layer only names its internals
+    // ("client error (SendRequest)"); its cause says what happened.
+    for e in causes(&*error).filter(|e| !e.is::<hyper_util::client::legacy::Error>()) {
         let text = e.to_string();
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
@@ -559,12 +640,6 @@ mod tests {
         assert_eq!(
             kind_of(&reset, TransportErrorKind::Other),
             TransportErrorKind::Io
-        );
-        let limited = Limited::new(Full::new(Bytes::from_static(b"too long")), 3);
-        let limit = runtime().block_on(limited.collect()).unwrap_err();
-        assert_eq!(
-            kind_of(&*limit, TransportErrorKind::Io),
-            TransportErrorKind::BodyTooLarge
         );
     }
 
