@@ -180,6 +180,9 @@ pub struct TaskPolled {
     pub task: Task,
     /// Time since the wait started.
     pub elapsed: Duration,
+    /// How long until the next poll, when the wait goes on (`None` once it
+    /// is over).
+    pub next_poll: Option<Duration>,
 }
 
 /// The state of a [`Call`].

@@ -130,6 +130,9 @@ pub struct TaskPoller {
     /// The poll in progress (retries and redirects of one request); `None`
     /// when the next request starts a new poll.
     exchange: Option<Exchange<Task>>,
+    /// The retry the last answer led to (reason, attempt, wait), until a
+    /// driver takes it for its log.
+    retry: Option<(String, u32, Duration)>,
     last: Task,
     started: Instant,
     interval: Duration,
@@ -158,6 +161,7 @@ impl TaskPoller {
             request,
             key: endpoint.api_key.clone(),
             exchange: None,
+            retry: None,
             interval: policy.initial_interval,
             policy,
             last: task.clone(),
@@ -179,6 +183,20 @@ impl TaskPoller {
     /// How many requests were sent.
     pub fn requests(&self) -> u32 {
         self.requests
+    }
+
+    /// When the next request may go, while the wait is between requests.
+    pub fn next_request_at(&self) -> Option<Instant> {
+        match self.state {
+            State::Idle { at } => Some(at),
+            _ => None,
+        }
+    }
+
+    /// The retry the last answer led to: why, which attempt of the poll
+    /// ended, and the wait before the next. Taken once.
+    pub(crate) fn take_retry(&mut self) -> Option<(String, u32, Duration)> {
+        self.retry.take()
     }
 
     /// The instant the wait ends by timeout.
@@ -241,9 +259,15 @@ impl TaskPoller {
         match exchange.handle(result, now, wall, random) {
             // A redirect asks for no wait and a retry may ask for little:
             // the poll interval is the floor of every wait of a task wait.
-            Step::SendAgain { wait, .. } => {
+            Step::SendAgain {
+                wait,
+                reason,
+                attempt,
+            } => {
+                let wait = wait.max(floor);
+                self.retry = Some((reason, attempt, wait));
                 self.state = State::Idle {
-                    at: later(now, wait.max(floor)),
+                    at: later(now, wait),
                 }
             }
             Step::Done(Err(e)) if e.is_not_found() => {

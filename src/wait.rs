@@ -8,7 +8,7 @@ use http::Response;
 
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::operation::{Answered, Event, Next, Operation, TaskPolled};
+use crate::operation::{Answered, Event, Next, Operation, Retrying, TaskPolled};
 use crate::poller::{PollAction, PollPolicy, TaskPoller};
 use crate::request::api_key_of;
 use crate::task::Task;
@@ -118,8 +118,8 @@ impl Operation for WaitTask {
         };
         self.events.push_back(Event::Answered(Answered {
             operation: "wait_for_task",
-            method,
-            path,
+            method: method.clone(),
+            path: path.clone(),
             status,
             failure,
             attempt: poller.requests(),
@@ -127,10 +127,23 @@ impl Operation for WaitTask {
             body_bytes,
         }));
         poller.handle_response(result, now, wall, random);
+        if let Some((reason, attempt, wait)) = poller.take_retry() {
+            self.events.push_back(Event::Retrying(Retrying {
+                operation: "wait_for_task",
+                method,
+                path,
+                reason,
+                attempt,
+                wait,
+            }));
+        }
         self.events.push_back(Event::TaskPolled(TaskPolled {
             operation: "wait_for_task",
             task: poller.last().clone(),
             elapsed: now.saturating_duration_since(started),
+            next_poll: poller
+                .next_request_at()
+                .map(|at| at.saturating_duration_since(now)),
         }));
     }
 

@@ -503,3 +503,58 @@ mod command {
         );
     }
 }
+
+#[test]
+fn a_task_wait_reports_its_retries_and_when_it_polls_next() {
+    use coxedge_images::{Event, Next, Operation};
+    let task = Task::new("t-1".parse().unwrap(), TaskStatus::Pending);
+    let policy = PollPolicy::default().with_initial_interval(Duration::from_secs(2));
+    let mut op = endpoint().wait_for_task(task, policy);
+    let answers = [
+        answer(503, Some("0"), ""),
+        task_answer("t-1", "RUNNING"),
+        task_answer("t-1", "SUCCESS"),
+    ];
+    let start = Instant::now();
+    let mut now = start;
+    let mut answers = answers.into_iter();
+    let mut events = Vec::new();
+    let result = loop {
+        match op.poll(now) {
+            Next::Send(_) => op.handle(answers.next().unwrap(), now, SystemTime::now(), 0.5),
+            Next::WaitUntil(at) => now = at,
+            Next::Done(result) => break result,
+        }
+        while let Some(event) = op.poll_event() {
+            events.push(event);
+        }
+    };
+    assert!(result.is_ok(), "{result:?}");
+    let retries: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Retrying(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retries.len(), 1, "{events:#?}");
+    assert!(retries[0].reason.contains("503"), "{:?}", retries[0]);
+    // The server said 0 s; the wait's floor is its first interval.
+    assert_eq!(retries[0].wait, Duration::from_secs(2));
+    let next_polls: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::TaskPolled(t) => Some(t.next_poll),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        next_polls,
+        [
+            Some(Duration::from_secs(2)),
+            Some(Duration::from_secs(2)),
+            None
+        ],
+        "{events:#?}"
+    );
+}
