@@ -360,3 +360,40 @@ fn local_async_facade_runs_with_a_transport_that_is_not_send() {
         ]
     );
 }
+
+/// Code written for the earlier `call(request, decoder)` still compiles and
+/// runs, retried under the client's policy.
+#[test]
+#[allow(deprecated)]
+fn the_deprecated_call_still_works_on_both_facades() {
+    let (log, transport) = scripted(vec![(503, "busy"), (200, r#"{"data": []}"#)]);
+    let client = Client::new(endpoint(), transport).with_retry_policy(fast());
+    let request = client
+        .endpoint()
+        .list_images_request(&ListOptions::new())
+        .unwrap();
+    let list = client
+        .call(request, coxedge_images::decode_image_list)
+        .unwrap();
+    assert!(list.images.is_empty());
+    assert_eq!(log.lock().unwrap().len(), 2);
+
+    let client = AsyncClient::new(
+        endpoint(),
+        |_: Request<Vec<u8>>| async {
+            Ok::<_, TransportError>(Response::new(br#"{"data": []}"#.to_vec()))
+        },
+        |_: Duration| async {},
+    );
+    let request = client
+        .endpoint()
+        .list_images_request(&ListOptions::new())
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let list = runtime
+        .block_on(client.call(request, coxedge_images::decode_image_list))
+        .unwrap();
+    assert!(list.images.is_empty());
+}

@@ -16,8 +16,8 @@ use super::config::{Observer, RetryNotice};
 use super::drive::{Clock, Random, SystemClock, World, run_async};
 use super::jitter::Jitter;
 use crate::{
-    CreateImage, Endpoint, Error, Image, ImageId, ImageList, ImageReference, ListOptions,
-    Operation, PollPolicy, RetryPolicy, Task, TaskId, TransportError,
+    Call, CreateImage, Decode, Endpoint, Error, Image, ImageId, ImageList, ImageReference,
+    ListOptions, Operation, PollPolicy, RetryPolicy, Task, TaskId, TransportError,
 };
 
 /// Sends one request and resolves to its response.
@@ -251,6 +251,19 @@ macro_rules! async_facade {
             /// retries to the [`on_retry`](Self::on_retry) observer.
             pub async fn run<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
                 self.run_with(op, |_: &Task, _: Duration| {}).await
+            }
+
+            /// Runs `request` as one call decoded by `decode`, under the
+            /// client's retry policy. Kept so that code written for earlier
+            /// versions still compiles: it lets any request meet any
+            /// decoder, which the typed operations of [`Endpoint`] rule out.
+            #[deprecated(
+                since = "0.2.0",
+                note = "use `run` with an operation from the endpoint, e.g. `client.run(client.endpoint().get_image(&id)?)`"
+            )]
+            pub async fn call<R>(&self, request: Request<Vec<u8>>, decode: Decode<R>) -> Result<R, Error> {
+                self.run(Call::new("call", request, decode).with_retry_policy(self.policy.clone()))
+                    .await
             }
 
             async fn run_with<O: Operation>(

@@ -10,8 +10,8 @@ use super::config::{Observer, RetryNotice};
 use super::drive::{Clock, Random, Sleep, SystemClock, World, run_blocking};
 use super::jitter::Jitter;
 use crate::{
-    CreateImage, Endpoint, Error, Image, ImageId, ImageList, ImageReference, ListOptions,
-    Operation, PollPolicy, RetryPolicy, Task, TaskId, TransportError,
+    Call, CreateImage, Decode, Endpoint, Error, Image, ImageId, ImageList, ImageReference,
+    ListOptions, Operation, PollPolicy, RetryPolicy, Task, TaskId, TransportError,
 };
 
 /// Sends one request and returns its response, blocking.
@@ -195,6 +195,18 @@ impl<T: Transport> Client<T> {
     /// policy applies (the client's is applied by the methods above).
     pub fn run<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
         self.run_with(op, &mut |_, _| {})
+    }
+
+    /// Runs `request` as one call decoded by `decode`, under the client's
+    /// retry policy. Kept so that code written for earlier versions still
+    /// compiles: it lets any request meet any decoder, which the typed
+    /// operations of [`Endpoint`] rule out.
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `run` with an operation from the endpoint, e.g. `client.run(client.endpoint().get_image(&id)?)`"
+    )]
+    pub fn call<R>(&self, request: Request<Vec<u8>>, decode: Decode<R>) -> Result<R, Error> {
+        self.run(Call::new("call", request, decode).with_retry_policy(self.policy.clone()))
     }
 
     fn run_with<O: Operation>(
