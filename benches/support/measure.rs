@@ -37,15 +37,25 @@ impl Timings {
         median(&self.per_iter[contender])
     }
 
-    /// Median over rounds of `time(baseline) / time(ours)` taken in the same
-    /// round: > 1 means ours is faster.
-    pub fn speedup(&self, ours: usize, baseline: usize) -> f64 {
-        let ratios: Vec<f64> = self.per_iter[ours]
+    /// `time(baseline) / time(ours)` in each round, summarised over rounds:
+    /// > 1 means ours is faster.
+    pub fn speedup(&self, ours: usize, baseline: usize) -> Spread {
+        self.per_round(baseline, ours)
+    }
+
+    /// `time(ours) / time(baseline)` in each round, summarised over rounds:
+    /// < 1 means ours is faster.
+    pub fn overhead(&self, ours: usize, baseline: usize) -> Spread {
+        self.per_round(ours, baseline)
+    }
+
+    fn per_round(&self, num: usize, den: usize) -> Spread {
+        let ratios: Vec<f64> = self.per_iter[num]
             .iter()
-            .zip(&self.per_iter[baseline])
-            .map(|(o, b)| b / o)
+            .zip(&self.per_iter[den])
+            .map(|(n, d)| n / d)
             .collect();
-        median(&ratios)
+        Spread::of(&ratios)
     }
 
     /// Relative spread (inter-quartile range over median) of one contender.
@@ -54,6 +64,32 @@ impl Timings {
         v.sort_by(f64::total_cmp);
         let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
         (q(0.75) - q(0.25)) / q(0.5)
+    }
+}
+
+/// A ratio over rounds: its median and its inter-quartile range.
+#[derive(Debug, Clone, Copy)]
+pub struct Spread {
+    pub q1: f64,
+    pub median: f64,
+    pub q3: f64,
+}
+
+impl Spread {
+    pub fn of(values: &[f64]) -> Spread {
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        Spread {
+            q1: q(0.25),
+            median: median(values),
+            q3: q(0.75),
+        }
+    }
+
+    /// `1.08 (1.03–1.12)`: median, then the inter-quartile range.
+    pub fn show(&self) -> String {
+        format!("{:.2} ({:.2}–{:.2})", self.median, self.q1, self.q3)
     }
 }
 
