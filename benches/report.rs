@@ -37,7 +37,7 @@ mod plain;
 #[path = "support/typed.rs"]
 mod typed;
 
-use measure::{Contender, Spread, interleaved};
+use measure::{Contender, CpuTimer, Spread, interleaved};
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
@@ -210,7 +210,7 @@ fn owned_decode<R>(
 ) -> Duration {
     let bodies: Vec<Vec<u8>> = (0..iters).map(|_| body.to_vec()).collect();
     let mut out = Vec::with_capacity(iters as usize);
-    let start = Instant::now();
+    let start = CpuTimer::start();
     for b in bodies {
         out.push(decode(black_box(b)));
     }
@@ -243,7 +243,7 @@ fn decode_section() {
         let ours = Contender::new(|iters| {
             let responses: Vec<_> = (0..iters).map(|_| Response::new(body.clone())).collect();
             let mut out: Vec<ImageList> = Vec::with_capacity(iters as usize);
-            let start = Instant::now();
+            let start = CpuTimer::start();
             for r in responses {
                 out.push(decode_image_list(black_box(r)).expect("our decode"));
             }
@@ -278,7 +278,7 @@ fn decode_section() {
         let borrowed = Contender::new(|iters| {
             let bodies: Vec<Vec<u8>> = (0..iters).map(|_| body.clone()).collect();
             let mut out = Vec::with_capacity(iters as usize);
-            let start = Instant::now();
+            let start = CpuTimer::start();
             for b in &bodies {
                 let text = std::str::from_utf8(black_box(b)).expect("UTF-8");
                 out.push(serde_json::from_str::<typed::BorrowedList<'_>>(text).expect("borrow"));
@@ -397,18 +397,18 @@ fn ops_section() {
         "resolve over 10 000 (slug/family:tag)",
     ];
     let mut contenders = [
-        Contender::simple(|| endpoint.list_images_request(black_box(&all)).expect("req")),
-        Contender::simple(|| {
+        Contender::simple_cpu(|| endpoint.list_images_request(black_box(&all)).expect("req")),
+        Contender::simple_cpu(|| {
             endpoint
                 .list_images_request(black_box(&system))
                 .expect("req")
         }),
-        Contender::simple(|| endpoint.get_image_request(black_box(&id)).expect("req")),
-        Contender::simple(|| black_box(id_text).parse::<ImageId>().expect("id")),
-        Contender::simple(|| black_box(&id).to_string()),
-        Contender::simple(|| filter.apply(black_box(images)).len()),
-        Contender::simple(|| resolve(black_box(images), &latest).map(|i| i.created_at)),
-        Contender::simple(|| resolve(black_box(images), &tagged).map(|i| i.created_at)),
+        Contender::simple_cpu(|| endpoint.get_image_request(black_box(&id)).expect("req")),
+        Contender::simple_cpu(|| black_box(id_text).parse::<ImageId>().expect("id")),
+        Contender::simple_cpu(|| black_box(&id).to_string()),
+        Contender::simple_cpu(|| filter.apply(black_box(images)).len()),
+        Contender::simple_cpu(|| resolve(black_box(images), &latest).map(|i| i.created_at)),
+        Contender::simple_cpu(|| resolve(black_box(images), &tagged).map(|i| i.created_at)),
     ];
     let t = interleaved(&mut contenders, 11, Duration::from_millis(5), 10_000_000);
     for (i, name) in names.iter().enumerate() {
@@ -531,7 +531,8 @@ fn main() {
     println!("machine: {}", machine());
     println!(
         "method: contenders interleaved in {ROUNDS} rounds (starting one rotates); figures are medians \
-         over rounds, ± = half their inter-quartile range;\n        ratio = median of per-round \
+         over rounds, ± = half their inter-quartile range;\n        decode and per-operation times are \
+         the thread's CPU time, end-to-end times wall time;\n        ratio = median of per-round \
          ratios, (IQR) = their inter-quartile range over rounds.\n        verdict: MET when the whole \
          IQR is on the target's side, NOT MET when it is wholly on the other, else \"within noise\"."
     );
