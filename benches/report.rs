@@ -37,7 +37,7 @@ mod plain;
 #[path = "support/typed.rs"]
 mod typed;
 
-use measure::{Contender, CpuTimer, Spread, interleaved};
+use measure::{Contender, Measured, Spread, Stopwatch, interleaved};
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
@@ -207,14 +207,14 @@ fn owned_decode<R>(
     iters: u64,
     decode: impl Fn(Vec<u8>) -> R,
     check: impl FnOnce(&R),
-) -> Duration {
+) -> Measured {
     let bodies: Vec<Vec<u8>> = (0..iters).map(|_| body.to_vec()).collect();
     let mut out = Vec::with_capacity(iters as usize);
-    let start = CpuTimer::start();
+    let start = Stopwatch::start();
     for b in bodies {
         out.push(decode(black_box(b)));
     }
-    let t = start.elapsed();
+    let t = start.stop();
     check(&out[0]);
     t
 }
@@ -243,11 +243,11 @@ fn decode_section() {
         let ours = Contender::new(|iters| {
             let responses: Vec<_> = (0..iters).map(|_| Response::new(body.clone())).collect();
             let mut out: Vec<ImageList> = Vec::with_capacity(iters as usize);
-            let start = CpuTimer::start();
+            let start = Stopwatch::start();
             for r in responses {
                 out.push(decode_image_list(black_box(r)).expect("our decode"));
             }
-            let t = start.elapsed();
+            let t = start.stop();
             assert_eq!(out[0].images.len(), n);
             t
         });
@@ -278,12 +278,12 @@ fn decode_section() {
         let borrowed = Contender::new(|iters| {
             let bodies: Vec<Vec<u8>> = (0..iters).map(|_| body.clone()).collect();
             let mut out = Vec::with_capacity(iters as usize);
-            let start = CpuTimer::start();
+            let start = Stopwatch::start();
             for b in &bodies {
                 let text = std::str::from_utf8(black_box(b)).expect("UTF-8");
                 out.push(serde_json::from_str::<typed::BorrowedList<'_>>(text).expect("borrow"));
             }
-            let t = start.elapsed();
+            let t = start.stop();
             assert_eq!(out[0].data.len(), n);
             drop(out);
             t
@@ -301,7 +301,7 @@ fn decode_section() {
             )
         });
         let mut contenders = [ours, typed, plain, borrowed, sonic];
-        let t = interleaved(&mut contenders, ROUNDS, Duration::from_millis(25), 100_000);
+        let t = interleaved(&mut contenders, ROUNDS, Duration::from_millis(25), 100_000).cpu;
         let thr = |i: usize| {
             format!(
                 "{:.0} MB/s ±{:.0}%",
@@ -397,20 +397,20 @@ fn ops_section() {
         "resolve over 10 000 (slug/family:tag)",
     ];
     let mut contenders = [
-        Contender::simple_cpu(|| endpoint.list_images_request(black_box(&all)).expect("req")),
-        Contender::simple_cpu(|| {
+        Contender::simple(|| endpoint.list_images_request(black_box(&all)).expect("req")),
+        Contender::simple(|| {
             endpoint
                 .list_images_request(black_box(&system))
                 .expect("req")
         }),
-        Contender::simple_cpu(|| endpoint.get_image_request(black_box(&id)).expect("req")),
-        Contender::simple_cpu(|| black_box(id_text).parse::<ImageId>().expect("id")),
-        Contender::simple_cpu(|| black_box(&id).to_string()),
-        Contender::simple_cpu(|| filter.apply(black_box(images)).len()),
-        Contender::simple_cpu(|| resolve(black_box(images), &latest).map(|i| i.created_at)),
-        Contender::simple_cpu(|| resolve(black_box(images), &tagged).map(|i| i.created_at)),
+        Contender::simple(|| endpoint.get_image_request(black_box(&id)).expect("req")),
+        Contender::simple(|| black_box(id_text).parse::<ImageId>().expect("id")),
+        Contender::simple(|| black_box(&id).to_string()),
+        Contender::simple(|| filter.apply(black_box(images)).len()),
+        Contender::simple(|| resolve(black_box(images), &latest).map(|i| i.created_at)),
+        Contender::simple(|| resolve(black_box(images), &tagged).map(|i| i.created_at)),
     ];
-    let t = interleaved(&mut contenders, 11, Duration::from_millis(5), 10_000_000);
+    let t = interleaved(&mut contenders, 11, Duration::from_millis(5), 10_000_000).cpu;
     for (i, name) in names.iter().enumerate() {
         let per = t.median(i);
         let mut ours = fmt_time(per);
