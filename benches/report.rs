@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use coxedge_images::{
     ApiKey, Endpoint, ImageFilter, ImageId, ImageList, ImageReference, ImageStatus, ListOptions,
-    decode_image_list, resolve,
+    decode_image, decode_image_list, resolve,
 };
 use http::Response;
 
@@ -329,6 +329,60 @@ fn decode_section() {
     }
 }
 
+/// A get answer, `{"data": {...}}`: the first image of a generated list.
+fn single_body() -> Vec<u8> {
+    let list = String::from_utf8(bodies::list_body(1, SEED)).expect("UTF-8");
+    let image = list
+        .strip_prefix(r#"{"data":["#)
+        .and_then(|rest| rest.split_once(r#"],"metadata""#))
+        .map(|(image, _)| image)
+        .expect("a one-image list");
+    format!(r#"{{"data":{image}}}"#).into_bytes()
+}
+
+/// Decoding a get answer (one image): ours against the typed derive.
+fn decode_single_section() {
+    let body = single_body();
+    let ours = Contender::new(|iters| {
+        let responses: Vec<_> = (0..iters).map(|_| Response::new(body.clone())).collect();
+        let mut out = Vec::with_capacity(iters as usize);
+        let start = Stopwatch::start();
+        for r in responses {
+            out.push(decode_image(black_box(r)).expect("our decode"));
+        }
+        start.stop()
+    });
+    let typed = Contender::new(|iters| {
+        owned_decode(
+            &body,
+            iters,
+            |b| {
+                let v = serde_json::from_slice::<typed::TypedSingle>(&b);
+                drop(b);
+                v.expect("typed decode")
+            },
+            |_| {},
+        )
+    });
+    let mut contenders = [ours, typed];
+    let t = interleaved(
+        &mut contenders,
+        ROUNDS,
+        Duration::from_millis(25),
+        1_000_000,
+    )
+    .cpu;
+    let ratio = t.speedup(0, 1);
+    print_row(&Row {
+        name: format!("decode_image, 1 image ({} B) vs typed derive", body.len()),
+        ours: format!("{}/body", fmt_time(t.median(0))),
+        baseline: format!("{}/body", fmt_time(t.median(1))),
+        ratio: format!("{}x", ratio.show()),
+        target: DECODE_TARGET.show("x"),
+        verdict: Some(DECODE_TARGET.judge(&ratio)),
+    });
+}
+
 /// The typed baseline really checks what it claims to: a guard against a
 /// baseline made cheaper by accident.
 fn check_typed_baseline() {
@@ -539,6 +593,7 @@ fn main() {
     check_verdicts();
     check_typed_baseline();
     decode_section();
+    decode_single_section();
     ops_section();
     memory_section();
     e2e::section();
