@@ -1,12 +1,16 @@
-//! Criterion benches for list decoding: ours against `serde_json::Value` and
-//! a plain `#[derive(Deserialize)]` struct, at 10, 1 000 and 10 000 images.
+//! Criterion benches for list decoding at 10, 1 000 and 10 000 images: ours
+//! against the typed derive doing the same checks (`support/typed.rs`), the
+//! plain `String` derive, the borrowing derive (the serde_json ceiling) and
+//! the typed derive through sonic-rs.
 //!
 //! Run: `cargo bench --bench decode`.
 //!
 //! Fairness: every side gets a fresh clone of the body made in criterion's
-//! untimed setup (ours wrapped in `http::Response::new`, also untimed); every
-//! side frees the body inside the timed part (ours consumes it, the
-//! baselines drop it explicitly); outputs are dropped untimed.
+//! untimed setup (ours wrapped in `http::Response::new`, also untimed); the
+//! owning sides free the body inside the timed part (ours consumes it, the
+//! baselines drop it explicitly); outputs are dropped untimed. The
+//! borrowing derive's output points into the body, so it keeps the body
+//! and both are dropped untimed (in its favour).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -15,10 +19,13 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 
 #[path = "support/bodies.rs"]
 mod bodies;
-// Fields are read by serde; `PlainSingle` is for the report's e2e part.
+// Fields are read by serde; some items are for the report only.
 #[allow(dead_code)]
 #[path = "support/plain.rs"]
 mod plain;
+#[allow(dead_code)]
+#[path = "support/typed.rs"]
+mod typed;
 
 fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode_list");
@@ -42,6 +49,17 @@ fn decode(c: &mut Criterion) {
                 batch,
             )
         });
+        group.bench_with_input(BenchmarkId::new("typed_derive", n), &body, |b, body| {
+            b.iter_batched(
+                || body.clone(),
+                |bytes| {
+                    let out = serde_json::from_slice::<typed::TypedList>(black_box(&bytes));
+                    drop(bytes);
+                    out.unwrap()
+                },
+                batch,
+            )
+        });
         group.bench_with_input(BenchmarkId::new("plain_derive", n), &body, |b, body| {
             b.iter_batched(
                 || body.clone(),
@@ -53,11 +71,24 @@ fn decode(c: &mut Criterion) {
                 batch,
             )
         });
-        group.bench_with_input(BenchmarkId::new("serde_json_value", n), &body, |b, body| {
+        group.bench_with_input(BenchmarkId::new("borrowing_derive", n), &body, |b, body| {
+            b.iter_batched_ref(
+                || body.clone(),
+                |bytes| {
+                    let text = std::str::from_utf8(black_box(bytes)).unwrap();
+                    serde_json::from_str::<typed::BorrowedList<'_>>(text)
+                        .unwrap()
+                        .data
+                        .len()
+                },
+                batch,
+            )
+        });
+        group.bench_with_input(BenchmarkId::new("sonic_rs_typed", n), &body, |b, body| {
             b.iter_batched(
                 || body.clone(),
                 |bytes| {
-                    let out = serde_json::from_slice::<serde_json::Value>(black_box(&bytes));
+                    let out = sonic_rs::from_slice::<typed::TypedList>(black_box(&bytes));
                     drop(bytes);
                     out.unwrap()
                 },

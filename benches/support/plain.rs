@@ -1,5 +1,6 @@
-//! The baseline: what a user writes in five minutes with `#[derive]`,
-//! nine `String` fields (`description` nullable) and the envelope.
+//! A baseline for scale: what a user writes in five minutes with
+//! `#[derive]`, nine `String` fields (`description` nullable) and the
+//! envelope, nothing parsed or checked.
 
 use serde::Deserialize;
 
@@ -9,13 +10,6 @@ pub struct PlainList {
     pub data: Vec<PlainImage>,
     #[allow(dead_code)] // read by serde only
     pub metadata: PlainMetadata,
-}
-
-/// `{"data": {...}}`.
-#[derive(Deserialize)]
-pub struct PlainSingle {
-    #[allow(dead_code)] // read by serde only
-    pub data: PlainImage,
 }
 
 #[derive(Deserialize)]
