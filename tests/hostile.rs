@@ -1929,7 +1929,7 @@ static WORDINGS: &[Wording] = &[
         name: "untrusted certificate",
         target: Target::UntrustedTls,
         kind: TransportErrorKind::Tls,
-        says: "TLS failed: invalid peer certificate: UnknownIssuer",
+        says: "TLS failed: the server's certificate was issued by an unknown authority (unknown issuer): add the CA that issued it to the trusted roots",
     },
 ];
 

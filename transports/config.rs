@@ -354,7 +354,30 @@ pub(crate) mod wording {
     /// A TLS failure, described by rustls's own words (which name no
     /// library).
     pub(crate) fn tls(error: &rustls::Error) -> TransportError {
-        TransportError::new(TransportErrorKind::Tls, error.to_string())
+        use rustls::CertificateError as C;
+        let certificate = |what: &str| format!("the server's certificate {what}");
+        let text = match error {
+            rustls::Error::InvalidCertificate(problem) => match problem {
+                C::UnknownIssuer => certificate(
+                    "was issued by an unknown authority (unknown issuer): \
+                     add the CA that issued it to the trusted roots",
+                ),
+                C::NotValidForName | C::NotValidForNameContext { .. } => {
+                    certificate("is not valid for this host name")
+                }
+                C::Expired | C::ExpiredContext { .. } => certificate("has expired"),
+                C::NotValidYet | C::NotValidYetContext { .. } => certificate("is not valid yet"),
+                C::Revoked => certificate("has been revoked"),
+                C::BadSignature => certificate("has a bad signature"),
+                C::BadEncoding => certificate("is not a valid certificate"),
+                C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                    certificate("is not meant for a server")
+                }
+                other => certificate(&format!("was refused ({other:?})")),
+            },
+            other => other.to_string(),
+        };
+        TransportError::new(TransportErrorKind::Tls, text)
     }
 
     /// A duration in words for messages: `500 ms`, `1 s`, `1.5 s`, `2 min`.
