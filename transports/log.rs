@@ -96,6 +96,7 @@ mod enabled {
         /// The call's key, to redact it wherever a response echoes it.
         /// Never formatted.
         key: Vec<u8>,
+        /// The span has its method and path.
         named: bool,
         requests: u32,
         attempt: u32,
@@ -146,16 +147,18 @@ mod enabled {
         pub(crate) fn sending(&mut self, request: &Request<Vec<u8>>, clock: &dyn Clock) {
             let now = clock.now();
             self.started.get_or_insert(now);
-            self.sent_at = Some(now);
             if let Some(key) = request.headers().get(&API_KEY_HEADER) {
                 if !key.is_empty() {
                     self.key = key.as_bytes().to_vec();
                 }
             }
             if !self.named {
+                // The first request names the call's method and path.
                 self.span.record("method", request.method().as_str());
                 self.span.record("path", request.uri().path());
+                self.named = true;
             }
+            self.sent_at = Some(now);
             let _entered = self.span.enter();
             if tracing::enabled!(target: "coxedge_images::http", Level::TRACE) {
                 tracing::trace!(
@@ -217,11 +220,8 @@ mod enabled {
             let _entered = self.span.enter();
             match event {
                 Event::Answered(a) => {
-                    if !self.named {
-                        self.named = true;
+                    if self.requests == 0 {
                         self.span.record("operation", a.operation);
-                        self.span.record("method", a.method.as_str());
-                        self.span.record("path", a.path.as_str());
                     }
                     self.requests += 1;
                     self.attempt = a.attempt;
