@@ -81,6 +81,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Log each HTTP request on stderr (method, path, status, time,
+    /// attempt); -vv adds the headers, with the API key and other
+    /// credentials redacted. RUST_LOG, when set, chooses what is logged
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     /// HTTP proxy for every request, http://[USER:PASSWORD@]HOST[:PORT], or
     /// "none" to connect directly [default: HTTPS_PROXY, HTTP_PROXY,
     /// ALL_PROXY and NO_PROXY, read as curl reads them]

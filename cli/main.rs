@@ -4,8 +4,8 @@
 //! [`config`] (flags against environment against the built-in simulator),
 //! [`backend`] (both transports behind one interface), [`commands`] (what
 //! each command does), [`output`] (tables, blocks, JSON), [`error`] (exit
-//! statuses), [`run`] (the whole flow) and [`serve`] (the `simulator`
-//! command).
+//! statuses), [`logs`] (`-v` and `RUST_LOG`), [`run`] (the whole flow) and
+//! [`serve`] (the `simulator` command).
 #![forbid(unsafe_code)]
 
 mod args;
@@ -13,6 +13,7 @@ mod backend;
 mod commands;
 mod config;
 mod error;
+mod logs;
 mod output;
 mod run;
 mod serve;
@@ -23,5 +24,6 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    logs::init(cli.global.verbose);
     run::run(&cli, std::env::var_os(args::API_KEY_ENV))
 }

@@ -67,6 +67,8 @@ fn cli() -> Command {
     for var in ENV_VARS {
         command.env_remove(var);
     }
+    // A RUST_LOG of the caller's would add log lines to stderr.
+    command.env_remove("RUST_LOG");
     command
 }
 
@@ -635,7 +637,7 @@ fn a_failed_task_exits_1() {
                 "--family",
                 "app",
                 "--tag",
-                "v1",
+                transport,
                 "--workload-id",
                 "w-1",
                 "--instance-name",
@@ -1218,4 +1220,186 @@ fn a_port_in_use_fails_with_exit_1() {
     out.assert_code(1);
     assert!(out.stderr.contains(&port), "{out:#?}");
     assert!(out.stdout.is_empty(), "{out:#?}");
+}
+
+// --- Request logs: -v, -vv and RUST_LOG ------------------------------------
+
+/// A `-v` line, read by hand from its documented form
+/// `coxedge-images: METHOD PATH STATUS REASON… N ms attempt N, N bytes`:
+/// (method, path, status, attempt).
+fn request_line(line: &str) -> Option<(String, String, u16, u32)> {
+    let rest = line.strip_prefix("coxedge-images: ")?;
+    let mut words = rest.split(' ');
+    let method = words.next()?;
+    if !["GET", "POST", "DELETE"].contains(&method) {
+        return None;
+    }
+    let path = words.next()?;
+    let status: u16 = words.next()?.parse().ok()?;
+    let words: Vec<&str> = words.collect();
+    let ms = words.iter().position(|w| *w == "ms")?;
+    words[ms - 1].parse::<u64>().ok()?;
+    if words.get(ms + 1) != Some(&"attempt") {
+        return None;
+    }
+    let attempt = words.get(ms + 2)?.trim_end_matches(',').parse().ok()?;
+    let bytes = words.get(ms + 3)?;
+    bytes.parse::<usize>().ok()?;
+    (words.get(ms + 4) == Some(&"bytes")).then(|| (method.into(), path.into(), status, attempt))
+}
+
+/// A simulator with a canary key that also quotes it back in a 503 body.
+fn canary_simulator() -> (Simulator, &'static str) {
+    let canary = "canary-VERBOSE-key-4242";
+    let simulator = Simulator::builder()
+        .api_key(canary)
+        .task_polls(1)
+        .build()
+        .expect("the simulator starts");
+    (simulator, canary)
+}
+
+fn echoing_503(canary: &str) -> Fault {
+    Fault::once(FaultAction::Status {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        retry_after: Some("0".into()),
+        body: Some(format!("busy; key {canary}")),
+    })
+}
+
+#[test]
+fn verbose_prints_one_line_per_request_on_stderr_and_keeps_stdout_json() {
+    let (simulator, canary) = canary_simulator();
+    for transport in TRANSPORTS {
+        simulator.clear_requests();
+        simulator.inject(echoing_503(canary));
+        let out = external_with_key(&simulator, canary, transport, &["-v", "--json", "list"]);
+        out.assert_code(0);
+        let list = out.json();
+        assert_eq!(ids(&list).len(), 2, "{out:#?}");
+        let requests = simulator.requests();
+        let lines: Vec<_> = out
+            .stderr_lines()
+            .into_iter()
+            .filter_map(request_line)
+            .collect();
+        assert_eq!(lines.len(), requests.len(), "{out:#?}");
+        for (line, request) in lines.iter().zip(&requests) {
+            assert_eq!(line.0, request.method.as_str(), "{out:#?}");
+            assert_eq!(line.1, request.path, "{out:#?}");
+        }
+        assert_eq!(
+            lines.iter().map(|l| (l.2, l.3)).collect::<Vec<_>>(),
+            [(503, 1), (200, 2)],
+            "{out:#?}"
+        );
+        // The retry line, and nothing else besides.
+        assert_eq!(out.stderr_lines().len(), 3, "{out:#?}");
+        assert!(!out.stderr.contains("mc-api-key"), "{out:#?}");
+        for text in [&out.stdout, &out.stderr] {
+            assert!(!text.contains(canary), "{out:#?}");
+        }
+    }
+}
+
+#[test]
+fn verbose_twice_adds_headers_with_the_key_redacted() {
+    let (simulator, canary) = canary_simulator();
+    for transport in TRANSPORTS {
+        simulator.clear_requests();
+        simulator.inject(echoing_503(canary));
+        let out = external_with_key(
+            &simulator,
+            canary,
+            transport,
+            &["-vv", "--json", "get", &ubuntu_id()],
+        );
+        out.assert_code(0);
+        assert_eq!(out.json()["id"], ubuntu_id(), "{out:#?}");
+        let requests = simulator.requests();
+        assert_eq!(requests.len(), 2);
+        let stderr = out.stderr_lines();
+        let lines = stderr.iter().filter(|l| request_line(l).is_some()).count();
+        assert_eq!(lines, requests.len(), "{out:#?}");
+        // Each request's headers, as sent and as answered.
+        let sent = |header: &str| stderr.iter().filter(|l| **l == header).count();
+        assert_eq!(
+            sent("coxedge-images: > mc-api-key: <redacted>"),
+            2,
+            "{out:#?}"
+        );
+        assert_eq!(
+            sent("coxedge-images: > accept: application/json"),
+            2,
+            "{out:#?}"
+        );
+        assert_eq!(
+            stderr
+                .iter()
+                .filter(|l| l.starts_with("coxedge-images: < HTTP/1.1 "))
+                .count(),
+            2,
+            "{out:#?}"
+        );
+        for text in [&out.stdout, &out.stderr] {
+            assert!(!text.contains(canary), "{out:#?}");
+            assert!(!text.contains("VERBOSE"), "{out:#?}");
+        }
+    }
+}
+
+#[test]
+fn rust_log_chooses_what_is_logged_and_never_shows_the_key() {
+    let (simulator, canary) = canary_simulator();
+    for transport in TRANSPORTS {
+        // On a task poll: a create is never retried.
+        simulator.inject(echoing_503(canary).on(Method::GET, "/api/v1/tasks/"));
+        let mut command = cli();
+        command
+            .env("COXEDGE_API_KEY", canary)
+            .env("RUST_LOG", "coxedge_images=trace");
+        let base_url = simulator.base_url();
+        let out = run(
+            command,
+            &[
+                "--base-url",
+                &base_url,
+                "--service",
+                "cox",
+                "--environment",
+                "test-area",
+                "--transport",
+                transport,
+                "--json",
+                "create",
+                "--family",
+                "fam",
+                "--tag",
+                transport,
+                "--workload-id",
+                "w-1",
+                "--instance-name",
+                "i-1",
+                "--wait",
+            ],
+        );
+        out.assert_code(0);
+        out.json();
+        for needle in [
+            "coxedge_images::http",
+            "mc-api-key: <redacted>",
+            "coxedge_images::task",
+            "coxedge_images::retry",
+            "call{",
+        ] {
+            assert!(out.stderr.contains(needle), "no {needle}: {out:#?}");
+        }
+        for text in [&out.stdout, &out.stderr] {
+            assert!(!text.contains(canary), "{out:#?}");
+        }
+    }
+    // Without -v or RUST_LOG nothing is logged.
+    let out = external_with_key(&simulator, canary, "ureq", &["--json", "list"]);
+    out.assert_code(0);
+    assert!(out.stderr.is_empty(), "{out:#?}");
 }

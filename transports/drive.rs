@@ -2,7 +2,8 @@
 //! code and one for async code, and what they take from the world (a
 //! [`Clock`], a [`Random`] source, a [`Sleep`]). They decide nothing: they
 //! send what the operation asks, sleep until the instant it names, and pass
-//! its [`Event`]s on.
+//! its [`Event`]s on: to the retry observer, the task progress callback,
+//! and (with the `tracing` feature) the request logs ([`CallLog`]).
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
@@ -11,6 +12,7 @@ use http::{Request, Response};
 
 use super::config::{Observer, RetryNotice};
 use super::jitter::Jitter;
+use super::log::CallLog;
 use crate::{Error, Event, Next, Operation, Task, TransportError};
 
 /// Where a facade reads the time. The default, [`SystemClock`], reads the
@@ -76,6 +78,20 @@ pub(crate) struct World<'a> {
     pub(crate) observer: Option<&'a Observer>,
 }
 
+/// Drains `op`'s events, passing each on: to the log, to the observer
+/// (retries) and to the progress callback (task polls).
+fn drain<O: Operation>(
+    op: &mut O,
+    log: &mut CallLog,
+    world: &World<'_>,
+    progress: &mut dyn FnMut(&Task, Duration),
+) {
+    while let Some(event) = op.poll_event() {
+        log.event(&event, world.clock);
+        report(&event, world.observer, progress);
+    }
+}
+
 /// The events a facade passes on: retries to the observer, task polls to a
 /// progress callback.
 fn report(event: &Event, observer: Option<&Observer>, progress: &mut dyn FnMut(&Task, Duration)) {
@@ -102,22 +118,24 @@ pub(crate) fn run_blocking<O: Operation>(
     sleep: &dyn Sleep,
     progress: &mut dyn FnMut(&Task, Duration),
 ) -> Result<O::Output, Error> {
+    let mut log = CallLog::start();
     loop {
         let next = op.poll(world.clock.now());
-        while let Some(event) = op.poll_event() {
-            report(&event, world.observer, progress);
-        }
+        drain(&mut op, &mut log, world, progress);
         match next {
             Next::Send(request) => {
-                let answer = send(request);
+                log.sending(&request, world.clock);
+                let answer = log.in_span(|| send(request));
+                log.answered(&answer);
                 let now = world.clock.now();
                 op.handle(answer, now, world.clock.wall(), world.random.random());
-                while let Some(event) = op.poll_event() {
-                    report(&event, world.observer, progress);
-                }
+                drain(&mut op, &mut log, world, progress);
             }
             Next::WaitUntil(at) => sleep.sleep(at.saturating_duration_since(world.clock.now())),
-            Next::Done(result) => return result,
+            Next::Done(result) => {
+                log.finish(&result, world.clock);
+                return result;
+            }
         }
     }
 }
@@ -138,22 +156,24 @@ where
     SendFut: Future<Output = Result<Response<Vec<u8>>, TransportError>>,
     SleepFut: Future<Output = ()>,
 {
+    let mut log = CallLog::start();
     loop {
         let next = op.poll(world.clock.now());
-        while let Some(event) = op.poll_event() {
-            report(&event, world.observer, &mut progress);
-        }
+        drain(&mut op, &mut log, world, &mut progress);
         match next {
             Next::Send(request) => {
-                let answer = send(request).await;
+                log.sending(&request, world.clock);
+                let answer = log.instrument(send(request)).await;
+                log.answered(&answer);
                 let now = world.clock.now();
                 op.handle(answer, now, world.clock.wall(), world.random.random());
-                while let Some(event) = op.poll_event() {
-                    report(&event, world.observer, &mut progress);
-                }
+                drain(&mut op, &mut log, world, &mut progress);
             }
             Next::WaitUntil(at) => sleep(at.saturating_duration_since(world.clock.now())).await,
-            Next::Done(result) => return result,
+            Next::Done(result) => {
+                log.finish(&result, world.clock);
+                return result;
+            }
         }
     }
 }

@@ -32,6 +32,7 @@ mod blocking;
 mod config;
 mod drive;
 mod jitter;
+mod log;
 mod proxy;
 mod security;
 
