@@ -54,7 +54,7 @@ use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, TryAcquireError};
 
 use super::config::{bounded, native_roots, wording};
 use super::proxy::ProxyRules;
@@ -153,12 +153,17 @@ impl HyperTransport {
             .await
             .map_err(|e| self.request_failure(e))?;
         let limit = self.config.max_body_bytes;
-        let announced = announced_length(response.headers());
+        let (mut parts, mut body) = response.into_parts();
+        // The `Content-Length` hyper has already read and checked (it
+        // refuses conflicting ones), when the response has one.
+        let announced = ::hyper::body::Body::size_hint(&body).exact();
         if announced.is_some_and(|n| n > limit) {
             return Err(wording::too_large(limit));
         }
-        let (mut parts, mut body) = response.into_parts();
-        let mut bytes = Vec::new();
+        // Room for the announced body up front (it is within the limit), but
+        // no more than a modest amount before any of it has arrived.
+        const FIRST_RESERVE: u64 = 256 * 1024;
+        let mut bytes = Vec::with_capacity(announced.unwrap_or(0).min(FIRST_RESERVE) as usize);
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| body_failure(e, bytes.len() as u64, announced))?;
             if let Ok(data) = frame.into_data() {
@@ -220,13 +225,6 @@ fn permits(limit: usize) -> usize {
     limit.clamp(1, Semaphore::MAX_PERMITS)
 }
 
-/// The `Content-Length` a response announced, when it is one number.
-fn announced_length(headers: &http::HeaderMap) -> Option<u64> {
-    let mut values = headers.get_all(http::header::CONTENT_LENGTH).iter();
-    let first = values.next()?.to_str().ok()?.trim().parse().ok()?;
-    values.next().is_none().then_some(first)
-}
-
 /// A failure while the body was read, after `received` bytes: invalid
 /// framing is a protocol error, a broken or closed connection a body cut
 /// short.
@@ -249,32 +247,45 @@ impl AsyncTransport for HyperTransport {
         super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
         self.proxies
             .route(request.uri(), self.config.allow_insecure_http)?;
-        // One deadline for the whole call: a call that waits for its turn
-        // has that much less time to get its answer.
+        // One deadline, and one timer, for the whole call: a call that waits
+        // for its turn has that much less time to get its answer.
         let timeout = bounded(self.config.timeout);
         let deadline = tokio::time::Instant::now() + timeout;
-        let _turn = match tokio::time::timeout_at(deadline, self.in_flight.acquire()).await {
-            Ok(Ok(turn)) => turn,
-            // The semaphore is never closed.
-            Ok(Err(_)) => {
-                return Err(TransportError::new(
-                    TransportErrorKind::Other,
-                    "the transport was shut down",
-                ));
+        let mut queued = true;
+        let call = async {
+            let _turn = match self.in_flight.try_acquire() {
+                Ok(turn) => turn,
+                Err(TryAcquireError::NoPermits) => {
+                    self.in_flight.acquire().await.map_err(|_| shut_down())?
+                }
+                // The semaphore is never closed.
+                Err(TryAcquireError::Closed) => return Err(shut_down()),
+            };
+            queued = false;
+            let result = self.exchange(request).await;
+            // hyper-util hands a connection back to its pool from a task of
+            // its own once the connection has finished the response. When
+            // every turn is taken, someone may be waiting for ours: let that
+            // task run first, so the waiter finds the connection idle instead
+            // of opening another. (A connection whose response arrived in one
+            // read is back already; sequential calls need no pause.)
+            if self.in_flight.available_permits() == 0 {
+                tokio::task::yield_now().await;
             }
-            Err(_) => {
-                return Err(wording::no_turn_within(timeout, self.config.max_in_flight));
-            }
+            result
         };
-        let result = match tokio::time::timeout_at(deadline, self.exchange(request)).await {
+        let outcome = tokio::time::timeout_at(deadline, call).await;
+        match outcome {
             Ok(result) => result,
+            Err(_) if queued => Err(wording::no_turn_within(timeout, self.config.max_in_flight)),
             Err(_) => Err(wording::no_response_within(timeout)),
-        };
-        // The connection goes back to the pool from hyper's own tasks; let
-        // them run before the next waiting request looks for an idle one.
-        tokio::task::yield_now().await;
-        result
+        }
     }
+}
+
+/// The in-flight semaphore was closed (it never is).
+fn shut_down() -> TransportError {
+    TransportError::new(TransportErrorKind::Other, "the transport was shut down")
 }
 
 /// The roots hyper trusts: the bundled Mozilla roots (if enabled) and every
