@@ -44,6 +44,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ::hyper::body::Bytes;
@@ -73,7 +74,7 @@ pub struct HyperTransport {
     client: PooledClient<HttpsConnector<ProxyConnector>, Full<Bytes>>,
     config: Arc<TransportConfig>,
     proxies: Arc<ProxyRules>,
-    in_flight: Arc<Semaphore>,
+    in_flight: Arc<Turns>,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -121,7 +122,7 @@ impl HyperTransport {
             .build(connector);
         Ok(HyperTransport {
             client,
-            in_flight: Arc::new(Semaphore::new(permits(config.max_in_flight))),
+            in_flight: Arc::new(Turns::new(config.max_in_flight)),
             config: Arc::new(config),
             proxies,
         })
@@ -133,7 +134,7 @@ impl HyperTransport {
     /// Clones made after this call share the new limit.
     pub fn max_in_flight(mut self, limit: usize) -> Self {
         let config = TransportConfig::clone(&self.config).max_in_flight(limit);
-        self.in_flight = Arc::new(Semaphore::new(permits(config.max_in_flight)));
+        self.in_flight = Arc::new(Turns::new(config.max_in_flight));
         self.config = Arc::new(config);
         self
     }
@@ -220,9 +221,37 @@ impl HyperTransport {
     }
 }
 
-/// Semaphore permits for an in-flight limit.
-fn permits(limit: usize) -> usize {
-    limit.clamp(1, Semaphore::MAX_PERMITS)
+/// The turns to send: the in-flight limit, and how many calls are waiting
+/// for a turn.
+struct Turns {
+    semaphore: Semaphore,
+    waiting: AtomicUsize,
+}
+
+impl Turns {
+    fn new(limit: usize) -> Self {
+        Turns {
+            semaphore: Semaphore::new(limit.clamp(1, Semaphore::MAX_PERMITS)),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// One call counted as waiting for a turn while this lives (however its
+/// wait ends: a turn, the timeout, or the call dropped).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Waiting(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A failure while the body was read, after `received` bytes: invalid
@@ -253,10 +282,12 @@ impl AsyncTransport for HyperTransport {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut queued = true;
         let call = async {
-            let _turn = match self.in_flight.try_acquire() {
+            let turns = &*self.in_flight;
+            let _turn = match turns.semaphore.try_acquire() {
                 Ok(turn) => turn,
                 Err(TryAcquireError::NoPermits) => {
-                    self.in_flight.acquire().await.map_err(|_| shut_down())?
+                    let _waiting = Waiting::count(&turns.waiting);
+                    turns.semaphore.acquire().await.map_err(|_| shut_down())?
                 }
                 // The semaphore is never closed.
                 Err(TryAcquireError::Closed) => return Err(shut_down()),
@@ -264,12 +295,13 @@ impl AsyncTransport for HyperTransport {
             queued = false;
             let result = self.exchange(request).await;
             // hyper-util hands a connection back to its pool from a task of
-            // its own once the connection has finished the response. When
-            // every turn is taken, someone may be waiting for ours: let that
-            // task run first, so the waiter finds the connection idle instead
-            // of opening another. (A connection whose response arrived in one
-            // read is back already; sequential calls need no pause.)
-            if self.in_flight.available_permits() == 0 {
+            // its own once the connection has finished the response. When a
+            // call is waiting for a turn, ours may be the one it gets: let
+            // that task run first, so the waiter finds the connection idle
+            // instead of opening another. (A connection whose response
+            // arrived in one read is back already; with nobody waiting there
+            // is no pause.)
+            if turns.waiting.load(Ordering::Relaxed) > 0 {
                 tokio::task::yield_now().await;
             }
             result
