@@ -287,7 +287,14 @@ impl AsyncTransport for HyperTransport {
                 Ok(turn) => turn,
                 Err(TryAcquireError::NoPermits) => {
                     let _waiting = Waiting::count(&turns.waiting);
-                    turns.semaphore.acquire().await.map_err(|_| shut_down())?
+                    let turn = turns.semaphore.acquire().await.map_err(|_| shut_down())?;
+                    // A turn that came only as the deadline passed (freed by
+                    // calls timing out at the same moment) is no turn: the
+                    // request is not sent, and the call says it waited.
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(wording::no_turn_within(timeout, self.config.max_in_flight));
+                    }
+                    turn
                 }
                 // The semaphore is never closed.
                 Err(TryAcquireError::Closed) => return Err(shut_down()),
