@@ -294,10 +294,16 @@ impl<T> Operation for Call<T> {
         if !matches!(self.state, CallState::InFlight) {
             return;
         }
-        let key = api_key_of(self.exchange.request()).to_owned();
         let (status, failure, body_bytes) = match &result {
             Ok(response) => (Some(response.status()), None, response.body().len()),
-            Err(error) => (None, Some(redacted(error.to_string(), &key)), 0),
+            Err(error) => (
+                None,
+                Some(redacted(
+                    error.to_string(),
+                    api_key_of(self.exchange.request()),
+                )),
+                0,
+            ),
         };
         self.events.push_back(Event::Answered(Answered {
             operation: self.operation,
@@ -320,7 +326,7 @@ impl<T> Operation for Call<T> {
                     operation: self.operation,
                     method: self.method().clone(),
                     path: self.path(),
-                    reason: redacted(reason, &key),
+                    reason: redacted(reason, api_key_of(self.exchange.request())),
                     attempt,
                     wait,
                 }));

@@ -44,6 +44,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ::hyper::body::Bytes;
@@ -54,7 +55,7 @@ use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, TryAcquireError};
 
 use super::config::{bounded, native_roots, wording};
 use super::proxy::ProxyRules;
@@ -73,7 +74,7 @@ pub struct HyperTransport {
     client: PooledClient<HttpsConnector<ProxyConnector>, Full<Bytes>>,
     config: Arc<TransportConfig>,
     proxies: Arc<ProxyRules>,
-    in_flight: Arc<Semaphore>,
+    in_flight: Arc<Turns>,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -121,7 +122,7 @@ impl HyperTransport {
             .build(connector);
         Ok(HyperTransport {
             client,
-            in_flight: Arc::new(Semaphore::new(permits(config.max_in_flight))),
+            in_flight: Arc::new(Turns::new(config.max_in_flight)),
             config: Arc::new(config),
             proxies,
         })
@@ -133,7 +134,7 @@ impl HyperTransport {
     /// Clones made after this call share the new limit.
     pub fn max_in_flight(mut self, limit: usize) -> Self {
         let config = TransportConfig::clone(&self.config).max_in_flight(limit);
-        self.in_flight = Arc::new(Semaphore::new(permits(config.max_in_flight)));
+        self.in_flight = Arc::new(Turns::new(config.max_in_flight));
         self.config = Arc::new(config);
         self
     }
@@ -153,12 +154,17 @@ impl HyperTransport {
             .await
             .map_err(|e| self.request_failure(e))?;
         let limit = self.config.max_body_bytes;
-        let announced = announced_length(response.headers());
+        let (mut parts, mut body) = response.into_parts();
+        // The `Content-Length` hyper has already read and checked (it
+        // refuses conflicting ones), when the response has one.
+        let announced = ::hyper::body::Body::size_hint(&body).exact();
         if announced.is_some_and(|n| n > limit) {
             return Err(wording::too_large(limit));
         }
-        let (mut parts, mut body) = response.into_parts();
-        let mut bytes = Vec::new();
+        // Room for the announced body up front (it is within the limit), but
+        // no more than a modest amount before any of it has arrived.
+        const FIRST_RESERVE: u64 = 256 * 1024;
+        let mut bytes = Vec::with_capacity(announced.unwrap_or(0).min(FIRST_RESERVE) as usize);
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| body_failure(e, bytes.len() as u64, announced))?;
             if let Ok(data) = frame.into_data() {
@@ -215,16 +221,37 @@ impl HyperTransport {
     }
 }
 
-/// Semaphore permits for an in-flight limit.
-fn permits(limit: usize) -> usize {
-    limit.clamp(1, Semaphore::MAX_PERMITS)
+/// The turns to send: the in-flight limit, and how many calls are waiting
+/// for a turn.
+struct Turns {
+    semaphore: Semaphore,
+    waiting: AtomicUsize,
 }
 
-/// The `Content-Length` a response announced, when it is one number.
-fn announced_length(headers: &http::HeaderMap) -> Option<u64> {
-    let mut values = headers.get_all(http::header::CONTENT_LENGTH).iter();
-    let first = values.next()?.to_str().ok()?.trim().parse().ok()?;
-    values.next().is_none().then_some(first)
+impl Turns {
+    fn new(limit: usize) -> Self {
+        Turns {
+            semaphore: Semaphore::new(limit.clamp(1, Semaphore::MAX_PERMITS)),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// One call counted as waiting for a turn while this lives (however its
+/// wait ends: a turn, the timeout, or the call dropped).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Waiting(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A failure while the body was read, after `received` bytes: invalid
@@ -249,32 +276,55 @@ impl AsyncTransport for HyperTransport {
         super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
         self.proxies
             .route(request.uri(), self.config.allow_insecure_http)?;
-        // One deadline for the whole call: a call that waits for its turn
-        // has that much less time to get its answer.
+        // One deadline, and one timer, for the whole call: a call that waits
+        // for its turn has that much less time to get its answer.
         let timeout = bounded(self.config.timeout);
         let deadline = tokio::time::Instant::now() + timeout;
-        let _turn = match tokio::time::timeout_at(deadline, self.in_flight.acquire()).await {
-            Ok(Ok(turn)) => turn,
-            // The semaphore is never closed.
-            Ok(Err(_)) => {
-                return Err(TransportError::new(
-                    TransportErrorKind::Other,
-                    "the transport was shut down",
-                ));
+        let mut queued = true;
+        let call = async {
+            let turns = &*self.in_flight;
+            let _turn = match turns.semaphore.try_acquire() {
+                Ok(turn) => turn,
+                Err(TryAcquireError::NoPermits) => {
+                    let _waiting = Waiting::count(&turns.waiting);
+                    let turn = turns.semaphore.acquire().await.map_err(|_| shut_down())?;
+                    // A turn that came only as the deadline passed (freed by
+                    // calls timing out at the same moment) is no turn: the
+                    // request is not sent, and the call says it waited.
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(wording::no_turn_within(timeout, self.config.max_in_flight));
+                    }
+                    turn
+                }
+                // The semaphore is never closed.
+                Err(TryAcquireError::Closed) => return Err(shut_down()),
+            };
+            queued = false;
+            let result = self.exchange(request).await;
+            // hyper-util hands a connection back to its pool from a task of
+            // its own once the connection has finished the response. When a
+            // call is waiting for a turn, ours may be the one it gets: let
+            // that task run first, so the waiter finds the connection idle
+            // instead of opening another. (A connection whose response
+            // arrived in one read is back already; with nobody waiting there
+            // is no pause.)
+            if turns.waiting.load(Ordering::Relaxed) > 0 {
+                tokio::task::yield_now().await;
             }
-            Err(_) => {
-                return Err(wording::no_turn_within(timeout, self.config.max_in_flight));
-            }
+            result
         };
-        let result = match tokio::time::timeout_at(deadline, self.exchange(request)).await {
+        let outcome = tokio::time::timeout_at(deadline, call).await;
+        match outcome {
             Ok(result) => result,
+            Err(_) if queued => Err(wording::no_turn_within(timeout, self.config.max_in_flight)),
             Err(_) => Err(wording::no_response_within(timeout)),
-        };
-        // The connection goes back to the pool from hyper's own tasks; let
-        // them run before the next waiting request looks for an idle one.
-        tokio::task::yield_now().await;
-        result
+        }
     }
+}
+
+/// The in-flight semaphore was closed (it never is).
+fn shut_down() -> TransportError {
+    TransportError::new(TransportErrorKind::Other, "the transport was shut down")
 }
 
 /// The roots hyper trusts: the bundled Mozilla roots (if enabled) and every

@@ -299,31 +299,31 @@ impl UreqTransport {
         // The limit is ours (counted below), so that the message is the
         // same as the async transport's.
         let mut reader = body.with_config().limit(u64::MAX).reader();
-        let mut bytes = Vec::new();
-        let mut buffer = [0u8; 16 * 1024];
-        loop {
-            match reader.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => {
-                    if (bytes.len() + n) as u64 > limit {
-                        return Err(wording::too_large(limit));
-                    }
-                    bytes.extend_from_slice(&buffer[..n]);
+        // Read straight into the body (no staging buffer to clear and copy
+        // from), sized from the announced length, which is within the limit
+        // (at most 256 KiB before any byte arrives). One byte past the limit
+        // is enough to know the body is too large.
+        const FIRST_RESERVE: u64 = 256 * 1024;
+        let mut bytes = Vec::with_capacity(announced.unwrap_or(0).min(FIRST_RESERVE) as usize);
+        // `read_to_end` retries on `Interrupted` and keeps what it read
+        // before an error.
+        if let Err(e) = (&mut reader)
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+        {
+            let error = self.failure(::ureq::Error::from(e));
+            return Err(match error.kind() {
+                // After the headers, a broken or closed connection is a
+                // body cut short.
+                TransportErrorKind::Io | TransportErrorKind::Connect => {
+                    let source = error;
+                    wording::truncated(bytes.len() as u64, announced).with_source(source)
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let error = self.failure(::ureq::Error::from(e));
-                    return Err(match error.kind() {
-                        // After the headers, a broken or closed connection
-                        // is a body cut short.
-                        TransportErrorKind::Io | TransportErrorKind::Connect => {
-                            let source = error;
-                            wording::truncated(bytes.len() as u64, announced).with_source(source)
-                        }
-                        _ => error,
-                    });
-                }
-            }
+                _ => error,
+            });
+        }
+        if bytes.len() as u64 > limit {
+            return Err(wording::too_large(limit));
         }
         // ureq's own bookkeeping is of no use to the core.
         parts.extensions = http::Extensions::new();
