@@ -96,23 +96,20 @@ pub fn read_api_key(
 /// The longest API key file accepted, in bytes.
 pub const MAX_KEY_FILE_LEN: u64 = 4096;
 
-/// The bytes of the key file at `path`: only a regular file (checked before
-/// opening, so a FIFO cannot block the command, and again once open), and
-/// at most [`MAX_KEY_FILE_LEN`] bytes (only one more is ever read, so
-/// `/dev/zero` or a huge file cannot exhaust memory).
+/// The bytes of the key file at `path`, at most [`MAX_KEY_FILE_LEN`].
 fn read_key_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    let cannot = |e: io::Error| {
-        CliError::usage(format!(
-            "cannot read the API key file {}: {e}",
-            path.display()
-        ))
-    };
-    let not_regular = || {
-        CliError::usage(format!(
-            "the API key file {} is not a regular file",
-            path.display()
-        ))
-    };
+    read_small_file(path, "API key file", MAX_KEY_FILE_LEN)
+}
+
+/// The bytes of the file at `path`, which the messages call `what`: only a
+/// regular file (checked before opening, so a FIFO cannot block the
+/// command, and again once open), and at most `limit` bytes (only one more
+/// is ever read, so `/dev/zero` or a huge file cannot exhaust memory).
+/// Every failure is a usage error naming the file.
+pub fn read_small_file(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, CliError> {
+    let name = path.display();
+    let cannot = |e: io::Error| CliError::usage(format!("cannot read the {what} {name}: {e}"));
+    let not_regular = || CliError::usage(format!("the {what} {name} is not a regular file"));
     if !std::fs::metadata(path).map_err(cannot)?.is_file() {
         return Err(not_regular());
     }
@@ -121,13 +118,12 @@ fn read_key_file(path: &Path) -> Result<Vec<u8>, CliError> {
         return Err(not_regular());
     }
     let mut bytes = Vec::new();
-    file.take(MAX_KEY_FILE_LEN + 1)
+    file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_KEY_FILE_LEN {
+    if bytes.len() as u64 > limit {
         return Err(CliError::usage(format!(
-            "the API key file {} is too long (more than {MAX_KEY_FILE_LEN} bytes)",
-            path.display()
+            "the {what} {name} is too long (more than {limit} bytes)"
         )));
     }
     Ok(bytes)
@@ -267,30 +263,9 @@ pub fn network(
     Ok(config)
 }
 
-/// The bytes of the CA file at `path`, at most [`MAX_CA_FILE_LEN`] (only one
-/// more byte is ever read).
+/// The bytes of the CA file at `path`, at most [`MAX_CA_FILE_LEN`].
 fn read_ca_file(path: &Path) -> Result<Vec<u8>, CliError> {
-    let cannot =
-        |e: io::Error| CliError::usage(format!("cannot read the CA file {}: {e}", path.display()));
-    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
-        return Err(CliError::usage(format!(
-            "the CA file {} is not a regular file",
-            path.display()
-        )));
-    }
-    let mut bytes = Vec::new();
-    File::open(path)
-        .map_err(cannot)?
-        .take(MAX_CA_FILE_LEN + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_CA_FILE_LEN {
-        return Err(CliError::usage(format!(
-            "the CA file {} is too long (more than {MAX_CA_FILE_LEN} bytes)",
-            path.display()
-        )));
-    }
-    Ok(bytes)
+    read_small_file(path, "CA file", MAX_CA_FILE_LEN)
 }
 
 fn missing(what: &str, flag: &str, env: &str) -> CliError {

@@ -11,8 +11,7 @@
 //! simulator, so this adds only `signal-hook-registry` (tokio's own), where
 //! `ctrlc` would be a crate more with its own thread.
 
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -328,24 +327,7 @@ struct ImagesFile {
 /// the command or fill memory.
 fn load_images(path: &Path) -> Result<Vec<Image>, CliError> {
     let name = path.display();
-    let cannot = |e: io::Error| CliError::usage(format!("cannot read the images file {name}: {e}"));
-    let not_regular = || CliError::usage(format!("the images file {name} is not a regular file"));
-    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
-        return Err(not_regular());
-    }
-    let file = File::open(path).map_err(cannot)?;
-    if !file.metadata().map_err(cannot)?.is_file() {
-        return Err(not_regular());
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_IMAGES_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_IMAGES_FILE {
-        return Err(CliError::usage(format!(
-            "the images file {name} is too large (more than {MAX_IMAGES_FILE} bytes)"
-        )));
-    }
+    let bytes = crate::config::read_small_file(path, "images file", MAX_IMAGES_FILE)?;
     decode_images(&bytes)
         .map_err(|why| CliError::usage(format!("the images file {name} {}", output::clean(&why))))
 }
