@@ -167,8 +167,9 @@ fn print_task(task: &Task, json: bool) -> Result<(), CliError> {
     })
 }
 
-/// Writes `text` to stdout. A closed pipe (`| head`) is not an error.
-fn print(text: &str) -> Result<(), CliError> {
+/// Writes `text` to stdout and flushes it. A closed pipe (`| head`) is not
+/// an error.
+pub fn print(text: &str) -> Result<(), CliError> {
     let mut stdout = io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

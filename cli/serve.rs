@@ -11,7 +11,7 @@
 //! simulator, so this adds only `signal-hook-registry` (tokio's own), where
 //! `ctrlc` would be a crate more with its own thread.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -173,7 +173,9 @@ pub fn serve(args: &SimulatorArgs) -> Result<(), CliError> {
     if let Some(ca) = &ca_file {
         lines.push_str(&format!("COXEDGE_CA_CERT={}\n", ca.shell_word()?));
     }
-    write_stdout(&lines)?;
+    // Flushed at once, so a reader sees them; a closed stdout is not fatal
+    // (the server still runs until stopped).
+    crate::commands::print(&lines)?;
     output::eprint_line(&format!(
         "coxedge-images: simulator serving {} for any service and environment \
          (e.g. --service {} --environment {}); stop it with Ctrl-C or SIGTERM",
@@ -187,21 +189,6 @@ pub fn serve(args: &SimulatorArgs) -> Result<(), CliError> {
     drop(simulator);
     drop(ca_file);
     Ok(())
-}
-
-/// Writes the lines and flushes, so a reader sees them at once. A closed
-/// stdout is not fatal: the server still runs until stopped.
-fn write_stdout(text: &str) -> Result<(), CliError> {
-    let mut stdout = io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(CliError::failed(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// SIGINT and SIGTERM, caught.
