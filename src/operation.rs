@@ -295,6 +295,8 @@ impl<T> Operation for Call<T> {
             return;
         }
         let key = api_key_of(self.exchange.request()).to_owned();
+        // A redirect's path is the server's word: redacted like the reasons.
+        let path = redacted(self.path(), &key);
         let (status, failure, body_bytes) = match &result {
             Ok(response) => (Some(response.status()), None, response.body().len()),
             Err(error) => (None, Some(redacted(error.to_string(), &key)), 0),
@@ -302,7 +304,7 @@ impl<T> Operation for Call<T> {
         self.events.push_back(Event::Answered(Answered {
             operation: self.operation,
             method: self.method().clone(),
-            path: self.path(),
+            path,
             status,
             failure,
             attempt: self.exchange.attempt().max(1),
@@ -319,7 +321,7 @@ impl<T> Operation for Call<T> {
                 self.events.push_back(Event::Retrying(Retrying {
                     operation: self.operation,
                     method: self.method().clone(),
-                    path: self.path(),
+                    path: redacted(self.path(), &key),
                     reason: redacted(reason, &key),
                     attempt,
                     wait,
