@@ -121,13 +121,12 @@ fn check_operation_error(e: &Error) {
     }
 }
 
-/// Events are for logs: never the key. A polled task's `result` is the
-/// server's data passed on as sent (like a decoded image), so a server that
-/// echoes the key there is not checked.
+/// Events are for logs: never the key. A polled task is the server's data
+/// passed on as sent (like a decoded image), so a server that echoes the
+/// key in a task's status or result is not checked.
 fn check_event(event: &Event) {
-    let mut event = event.clone();
-    if let Event::TaskPolled(polled) = &mut event {
-        polled.task.result = None;
+    if let Event::TaskPolled(_) = event {
+        return;
     }
     let text = format!("{event:?}");
     assert!(!text.contains(KEY), "the API key in an event: {text}");
@@ -1000,7 +999,9 @@ pub fn list_all(data: &[u8]) {
                 };
                 if asked == page {
                     requests_of_page += 1;
-                    assert!(requests_of_page <= policy.max_attempts + MAX_REDIRECTS);
+                    assert!(
+                        raw_redirect || requests_of_page <= policy.max_attempts + MAX_REDIRECTS
+                    );
                 } else {
                     assert_eq!(asked, page + 1, "page {asked} asked after page {page}");
                     if page > 0 {
