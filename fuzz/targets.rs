@@ -349,7 +349,7 @@ fn status_answer(input: &mut Input, statuses: &[u16]) -> (Response<Vec<u8>>, u16
     if let Some(header) = header {
         builder = builder.header("retry-after", header);
     }
-    let body = if input.byte() % 2 == 0 {
+    let body = if input.byte() & 1 == 0 {
         Vec::new()
     } else {
         format!(r#"{{"errors":[{{"code":1,"message":"slow down {KEY}"}}]}}"#).into_bytes()
@@ -462,7 +462,7 @@ pub fn exchange(data: &[u8]) {
                     3 => (Ok(redirect(&mut input, &request)), None),
                     4 if delete => {
                         let status = [204, 202, 200][usize::from(input.byte()) % 3];
-                        let body = if input.byte() % 2 == 0 { "" } else { " \n" };
+                        let body = if input.byte() & 1 == 0 { "" } else { " \n" };
                         let response = Response::builder().status(status).body(body.into());
                         (Ok(response.expect("a valid response")), None)
                     }
@@ -722,9 +722,10 @@ pub fn task_poller(data: &[u8]) {
                     Said::Raw(says_success) => WaitExpect::Raw { says_success },
                     Said::NotFound => WaitExpect::NotFound,
                     Said::Task { ours: false, .. } => WaitExpect::Ends(ErrorKind::TaskMismatch),
-                    Said::Task { status, .. } if status == TaskStatus::Success => {
-                        WaitExpect::Success
-                    }
+                    Said::Task {
+                        status: TaskStatus::Success,
+                        ..
+                    } => WaitExpect::Success,
                     Said::Task { status, .. } if status.is_terminal() => {
                         WaitExpect::Ends(ErrorKind::TaskFailed)
                     }
