@@ -294,6 +294,8 @@ impl<T> Operation for Call<T> {
         if !matches!(self.state, CallState::InFlight) {
             return;
         }
+        // A redirect's path is the server's word: redacted like the reasons.
+        let path = redacted(self.path(), api_key_of(self.exchange.request()));
         let (status, failure, body_bytes) = match &result {
             Ok(response) => (Some(response.status()), None, response.body().len()),
             Err(error) => (
@@ -308,7 +310,7 @@ impl<T> Operation for Call<T> {
         self.events.push_back(Event::Answered(Answered {
             operation: self.operation,
             method: self.method().clone(),
-            path: self.path(),
+            path,
             status,
             failure,
             attempt: self.exchange.attempt().max(1),
@@ -325,7 +327,7 @@ impl<T> Operation for Call<T> {
                 self.events.push_back(Event::Retrying(Retrying {
                     operation: self.operation,
                     method: self.method().clone(),
-                    path: self.path(),
+                    path: redacted(self.path(), api_key_of(self.exchange.request())),
                     reason: redacted(reason, api_key_of(self.exchange.request())),
                     attempt,
                     wait,

@@ -103,18 +103,17 @@ impl Operation for WaitTask {
             Ok(r) => (r.method().clone(), r.uri().path().to_owned()),
             Err(_) => (http::Method::GET, String::new()),
         };
+        let key = request.as_ref().map(api_key_of).unwrap_or("");
+        let redacted = |text: String| {
+            if key.is_empty() || !text.contains(key) {
+                text
+            } else {
+                text.replace(key, "<redacted>")
+            }
+        };
         let (status, failure, body_bytes) = match &result {
             Ok(response) => (Some(response.status()), None, response.body().len()),
-            Err(error) => {
-                let key = request.as_ref().map(api_key_of).unwrap_or("");
-                let text = error.to_string();
-                let text = if key.is_empty() {
-                    text
-                } else {
-                    text.replace(key, "<redacted>")
-                };
-                (None, Some(text), 0)
-            }
+            Err(error) => (None, Some(redacted(error.to_string())), 0),
         };
         self.events.push_back(Event::Answered(Answered {
             operation: "wait_for_task",
@@ -132,7 +131,7 @@ impl Operation for WaitTask {
                 operation: "wait_for_task",
                 method,
                 path,
-                reason,
+                reason: redacted(reason),
                 attempt,
                 wait,
             }));

@@ -27,3 +27,27 @@ fn corpus_replays_without_panic() {
     }
     println!("replayed {replayed} inputs");
 }
+
+/// Every fuzz binary of `fuzz/Cargo.toml` has its body in `TARGETS`, so
+/// its corpus is replayed here.
+#[test]
+fn every_fuzz_target_is_replayed() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/Cargo.toml"))
+            .unwrap();
+    let bins: Vec<&str> = manifest
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|section| {
+            let line = section
+                .lines()
+                .find(|l| l.trim_start().starts_with("name"))?;
+            line.split('"').nth(1)
+        })
+        .collect();
+    assert!(bins.len() >= 8, "{bins:?}");
+    let names: Vec<&str> = targets::TARGETS.iter().map(|(name, _)| *name).collect();
+    for bin in bins {
+        assert!(names.contains(&bin), "fuzz target {bin} is not replayed");
+    }
+}
