@@ -474,13 +474,13 @@ impl StdError for Error {
 
 const REDACTED: &str = "<redacted>";
 
-fn redact_string(text: &mut String, secret: &str) {
+pub(crate) fn redact_string(text: &mut String, secret: &str) {
     if text.contains(secret) {
         *text = text.replace(secret, REDACTED);
     }
 }
 
-fn redact_json(value: &mut serde_json::Value, secret: &str) {
+pub(crate) fn redact_json(value: &mut serde_json::Value, secret: &str) {
     match value {
         serde_json::Value::String(s) => redact_string(s, secret),
         serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, secret)),

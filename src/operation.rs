@@ -203,6 +203,9 @@ enum CallState<T> {
 pub struct Call<T> {
     operation: &'static str,
     exchange: Exchange<T>,
+    /// Applied to a success with the API key, for values that carry the
+    /// server's free text on to progress lines and logs (tasks).
+    redact: Option<fn(T, &str) -> T>,
     state: CallState<T>,
     started: Option<Instant>,
     events: VecDeque<Event>,
@@ -226,10 +229,17 @@ impl<T> Call<T> {
         Call {
             operation,
             exchange: Exchange::new(request, decode, RetryPolicy::default()),
+            redact: None,
             state: CallState::Ready(None),
             started: None,
             events: VecDeque::new(),
         }
+    }
+
+    /// Redacts the API key from a success with `redact`.
+    pub(crate) fn redacting(mut self, redact: fn(T, &str) -> T) -> Self {
+        self.redact = Some(redact);
+        self
     }
 
     /// Replaces the retry policy (the default is [`RetryPolicy::default`]).
@@ -318,7 +328,15 @@ impl<T> Operation for Call<T> {
             body_bytes,
         }));
         match self.exchange.handle(result, now, wall, random) {
-            Step::Done(result) => self.state = CallState::Done(Some(result)),
+            Step::Done(result) => {
+                let result = match (result, self.redact) {
+                    (Ok(value), Some(redact)) => {
+                        Ok(redact(value, api_key_of(self.exchange.request())))
+                    }
+                    (result, _) => result,
+                };
+                self.state = CallState::Done(Some(result));
+            }
             Step::SendAgain {
                 wait,
                 reason,
@@ -391,20 +409,20 @@ impl Endpoint {
     /// Never retried (not idempotent).
     pub fn create_image(&self, create: &CreateImage) -> Result<Call<Task>, Error> {
         let request = self.create_image_request(create)?;
-        Ok(Call::new("create_image", request, decode_task))
+        Ok(Call::new("create_image", request, decode_task).redacting(Task::redacted))
     }
 
     /// Starts deleting an image; never retried. A `204 No Content` (or an
     /// empty `200`/`202`) is a task already done (see [`decode_deletion`]).
     pub fn delete_image(&self, id: &ImageId) -> Result<Call<Task>, Error> {
         let request = self.delete_image_request(id)?;
-        Ok(Call::new("delete_image", request, decode_deletion))
+        Ok(Call::new("delete_image", request, decode_deletion).redacting(Task::redacted))
     }
 
     /// Fetches a task's current state once.
     pub fn get_task(&self, id: &TaskId) -> Result<Call<Task>, Error> {
         let request = self.get_task_request(id)?;
-        Ok(Call::new("get_task", request, decode_task))
+        Ok(Call::new("get_task", request, decode_task).redacting(Task::redacted))
     }
 
     /// Waits for `task` to end under `policy`; see [`WaitTask`].

@@ -150,6 +150,7 @@ impl TaskPoller {
         policy: PollPolicy,
         now: Instant,
     ) -> Result<Self, Error> {
+        let task = task.redacted(endpoint.api_key.expose_secret());
         // A task that has ended needs no request (and one finished without a
         // server-side task has no id to ask about).
         let request = if task.status.is_terminal() {
@@ -256,7 +257,13 @@ impl TaskPoller {
         let Some(exchange) = self.exchange.as_mut() else {
             return;
         };
-        match exchange.handle(result, now, wall, random) {
+        // The server's task text goes on to progress lines, events and logs:
+        // never with the key in it.
+        let step = match exchange.handle(result, now, wall, random) {
+            Step::Done(Ok(task)) => Step::Done(Ok(task.redacted(self.key.expose_secret()))),
+            step => step,
+        };
+        match step {
             // A redirect asks for no wait and a retry may ask for little:
             // the poll interval is the floor of every wait of a task wait.
             Step::SendAgain {

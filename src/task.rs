@@ -182,6 +182,22 @@ impl Task {
         }
     }
 
+    /// This task with every occurrence of `secret` in its status text and
+    /// `result` replaced by `<redacted>`: a server that echoes the API key
+    /// into a task must not put it in a progress line, an event or a log.
+    pub(crate) fn redacted(mut self, secret: &str) -> Task {
+        if secret.is_empty() {
+            return self;
+        }
+        if let TaskStatus::Failed(text) | TaskStatus::Other(text) = &mut self.status {
+            crate::error::redact_string(text, secret);
+        }
+        if let Some(result) = &mut self.result {
+            crate::error::redact_json(result, secret);
+        }
+        self
+    }
+
     /// The server's reason, for a failed task: `result` as text, or its
     /// `message`/`error` field when it is an object.
     pub fn reason(&self) -> Option<String> {

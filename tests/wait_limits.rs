@@ -558,3 +558,63 @@ fn a_task_wait_reports_its_retries_and_when_it_polls_next() {
         "{events:#?}"
     );
 }
+
+/// A server that echoes the key into a task's status and result: what the
+/// wait passes on (progress, events, the result) never holds it, nor does
+/// the task a create returns.
+#[test]
+fn a_task_echoing_the_key_is_passed_on_redacted() {
+    use coxedge_images::{CreateImage, Next, Operation};
+    const KEY: &str = "canary-SECRET-4242";
+    let echo = |status: &str| {
+        answer(
+            200,
+            None,
+            &format!(
+                r#"{{"data": {{"id": "t-1", "status": "{status}", "result": {{"note": "{KEY}", "k": ["{KEY}"]}}}}}}"#
+            ),
+        )
+    };
+    let mut create = endpoint()
+        .create_image(&CreateImage::new("f", "t", "w", "i"))
+        .unwrap();
+    let Next::Send(_) = create.poll(Instant::now()) else {
+        panic!("the create sends first")
+    };
+    create.handle(
+        answer(
+            200,
+            None,
+            &format!(r#"{{"taskId": "t-1", "taskStatus": "QUEUED {KEY}", "result": "{KEY}"}}"#),
+        ),
+        Instant::now(),
+        SystemTime::now(),
+        0.5,
+    );
+    let Next::Done(Ok(started)) = create.poll(Instant::now()) else {
+        panic!("the create succeeds")
+    };
+    assert!(!format!("{started:?}").contains(KEY), "{started:?}");
+
+    let mut op = endpoint().wait_for_task(started, PollPolicy::default());
+    let mut answers = [echo(&format!("RUNNING {KEY}")), echo("SUCCESS")].into_iter();
+    let mut now = Instant::now();
+    let mut seen = String::new();
+    let result = loop {
+        match op.poll(now) {
+            Next::Send(_) => op.handle(answers.next().unwrap(), now, SystemTime::now(), 0.5),
+            Next::WaitUntil(at) => now = at,
+            Next::Done(result) => break result,
+        }
+        while let Some(event) = op.poll_event() {
+            seen.push_str(&format!("{event:?}\n"));
+        }
+    };
+    let task = result.expect("the task succeeds");
+    assert!(!format!("{task:?}").contains(KEY), "{task:?}");
+    assert!(
+        seen.contains("<redacted>"),
+        "the echo reached the events: {seen}"
+    );
+    assert!(!seen.contains(KEY), "{seen}");
+}
