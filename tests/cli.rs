@@ -67,10 +67,27 @@ fn cli() -> Command {
     for var in ENV_VARS {
         command.env_remove(var);
     }
-    // A RUST_LOG of the caller's would add log lines to stderr.
+    // A RUST_LOG of the caller's would add log lines to stderr, and a proxy
+    // of the machine's would stand between the binary and the loopback
+    // servers of these tests (loopback is proxied too, as in curl).
     command.env_remove("RUST_LOG");
+    for var in PROXY_VARS {
+        command.env_remove(var);
+    }
     command
 }
+
+/// The proxy variables the binary honours.
+const PROXY_VARS: [&str; 8] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 /// Runs the binary with `args`, killing it after [`RUN_LIMIT`].
 fn run(mut command: Command, args: &[&str]) -> Run {
@@ -945,14 +962,7 @@ impl Drop for Served {
 #[cfg(unix)]
 fn sourced(env_file: &std::path::Path, args: &[&str]) -> Run {
     let mut command = Command::new("sh");
-    for var in [
-        "HTTPS_PROXY",
-        "HTTP_PROXY",
-        "ALL_PROXY",
-        "https_proxy",
-        "http_proxy",
-        "all_proxy",
-    ] {
+    for var in PROXY_VARS {
         command.env_remove(var);
     }
     for var in ENV_VARS {

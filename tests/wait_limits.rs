@@ -480,6 +480,8 @@ mod command {
             let out = Command::new(env!("CARGO_BIN_EXE_coxedge-images"))
                 .env("COXEDGE_API_KEY", simulator.api_key())
                 .env_remove("COXEDGE_API_KEY_FILE")
+                .env("NO_PROXY", "127.0.0.1")
+                .env("no_proxy", "127.0.0.1")
                 .args(["--base-url", &simulator.base_url()])
                 .args(["--service", "cox", "--environment", "test-area"])
                 .args(["--transport", transport, "--timeout", "5"])
