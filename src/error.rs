@@ -474,8 +474,9 @@ impl StdError for Error {
 
 const REDACTED: &str = "<redacted>";
 
+/// Replaces every occurrence of `secret` (when not empty) in `text`.
 pub(crate) fn redact_string(text: &mut String, secret: &str) {
-    if text.contains(secret) {
+    if !secret.is_empty() && text.contains(secret) {
         *text = text.replace(secret, REDACTED);
     }
 }

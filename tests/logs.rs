@@ -508,6 +508,58 @@ fn echoing_server(max: usize) -> u16 {
     port
 }
 
+/// A server whose first answer redirects, within the origin, to a path and
+/// query holding the key it was sent; its second answers an empty list.
+fn redirecting_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().take(2).enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let answer = if n == 0 {
+                format!(
+                    "HTTP/1.1 302 Found\r\nLocation: /api/v1/k/{CANARY}/images?q={CANARY}\r\n\
+                     Content-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+            } else {
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                 Content-Length: 12\r\nConnection: close\r\n\r\n{\"data\": []}"
+                    .to_owned()
+            };
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    port
+}
+
+#[test]
+fn a_redirect_to_a_path_holding_the_key_is_logged_redacted() {
+    let port = redirecting_server();
+    let (listed, logs) = capture(|| {
+        Client::ureq_with(echo_endpoint(port), support::config())
+            .unwrap()
+            .list_images(&ListOptions::new())
+            .map(|l| l.images.len())
+    });
+    assert_eq!(listed.unwrap(), 0);
+    assert_no_secret("redirect", &logs);
+    assert!(
+        logs.text
+            .contains("/api/v1/k/<redacted>/images?q=<redacted>"),
+        "the redirected request is logged, redacted:\n{}",
+        logs.text
+    );
+}
+
 /// An operation sending one request a caller built, with credentials in
 /// its query and headers; its output is the status.
 struct Raw(Option<Request<Vec<u8>>>, Option<Result<StatusCode, Error>>);
@@ -599,8 +651,10 @@ fn secrets_in_headers_queries_and_echoes_are_redacted_on_both_transports() {
     ] {
         assert!(text.contains(shown), "no {shown:?} in:\n{text}");
     }
-    // Each request was logged once at DEBUG (the raw ones too), and its
-    // request line once at TRACE.
+    // Each request of the crate's own operations was logged once at DEBUG
+    // (the DEBUG line comes from the core's `Answered` event, which a
+    // caller's own `Raw` operation does not report), and every request's
+    // line once at TRACE.
     assert_eq!(logs.events("coxedge_images::http", Level::DEBUG).len(), 2);
     let request_lines = logs
         .events("coxedge_images::http", Level::TRACE)

@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | `coxedge_images` | INFO span `call` | one per call: `operation`, `method`, `path`, and when it ends `status`, `attempts`, `requests`, `elapsed_ms`, `body_bytes` |
 //! | `coxedge_images` | DEBUG | the call's end (`outcome`) |
-//! | `coxedge_images::http` | DEBUG | one line per HTTP request answered (or failed) |
+//! | `coxedge_images::http` | DEBUG | one line per HTTP request of the crate's operations, answered or failed (from the core's `Answered` event) |
 //! | `coxedge_images::http` | TRACE | the request line and headers, the status line and headers, redacted |
 //! | `coxedge_images::retry` | INFO | each retry: `reason`, `wait_ms` |
 //! | `coxedge_images::task` | DEBUG | each task poll: `status`, `next_poll_ms` |
@@ -161,13 +161,19 @@ mod enabled {
             self.sent_at = Some(now);
             let _entered = self.span.enter();
             if tracing::enabled!(target: "coxedge_images::http", Level::TRACE) {
+                // After a same-origin redirect the URI is the server's word
+                // and may carry the key, like the events' paths.
+                let mut url = shown_uri(request.uri());
+                if let Ok(key) = std::str::from_utf8(&self.key) {
+                    crate::error::redact_string(&mut url, key);
+                }
                 tracing::trace!(
                     target: "coxedge_images::http",
                     method = request.method().as_str(),
-                    url = %shown_uri(request.uri()),
+                    url = %url,
                     "> {} {}",
                     request.method(),
-                    shown_uri(request.uri()),
+                    url,
                 );
                 self.headers(">", request.headers());
             }
