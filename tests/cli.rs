@@ -18,13 +18,15 @@ use serde_json::Value;
 
 const RUN_LIMIT: Duration = Duration::from_secs(30);
 
-const ENV_VARS: [&str; 6] = [
+const ENV_VARS: [&str; 8] = [
     "COXEDGE_API_KEY",
     "COXEDGE_BASE_URL",
     "COXEDGE_SERVICE",
     "COXEDGE_ENVIRONMENT",
     "COXEDGE_ORG_ID",
     "COXEDGE_API_KEY_FILE",
+    "COXEDGE_PROXY",
+    "COXEDGE_CA_CERT",
 ];
 
 const TRANSPORTS: [&str; 2] = ["ureq", "hyper"];
@@ -1085,6 +1087,7 @@ fn the_simulator_command_serves_tls_with_its_ca_file() {
         .build()
         .unwrap();
     let config = TransportConfig::default()
+        .no_proxy()
         .add_root_certificates_pem(&pem)
         .unwrap();
     let client = Client::ureq_with(endpoint.clone(), config).unwrap();
@@ -1097,7 +1100,7 @@ fn the_simulator_command_serves_tls_with_its_ca_file() {
         2
     );
     // And one that does not trust it is refused.
-    let untrusting = Client::ureq_with(endpoint, TransportConfig::default()).unwrap();
+    let untrusting = Client::ureq_with(endpoint, TransportConfig::default().no_proxy()).unwrap();
     assert!(untrusting.list_images(&Default::default()).is_err());
 
     // The CLI, with the three variables sourced (COXEDGE_CA_CERT is its
@@ -1412,4 +1415,31 @@ fn rust_log_chooses_what_is_logged_and_never_shows_the_key() {
     let out = external_with_key(&simulator, canary, "ureq", &["--json", "list"]);
     out.assert_code(0);
     assert!(out.stderr.is_empty(), "{out:#?}");
+}
+
+/// A delete the server answers `204 No Content` is done: `--wait` polls
+/// nothing and exits 0.
+#[test]
+fn delete_wait_exits_0_when_the_server_answers_204() {
+    let simulator = Simulator::start();
+    simulator.inject(
+        Fault::always(FaultAction::Status {
+            status: StatusCode::NO_CONTENT,
+            retry_after: None,
+            body: Some(String::new()),
+        })
+        .on(Method::DELETE, "/"),
+    );
+    for transport in TRANSPORTS {
+        let out = external(
+            &simulator,
+            transport,
+            &["delete", &ubuntu_id(), "--wait", "--wait-timeout", "5"],
+        );
+        out.assert_code(0);
+        assert!(out.stdout.contains("SUCCESS"), "{out:#?}");
+    }
+    let requests = simulator.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(requests.iter().all(|r| r.method == Method::DELETE));
 }

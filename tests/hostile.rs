@@ -1533,6 +1533,7 @@ impl Setup {
 
 fn config() -> TransportConfig {
     TransportConfig::default()
+        .no_proxy()
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         .max_body_bytes(MAX_BODY)

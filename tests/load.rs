@@ -191,6 +191,7 @@ fn ten_thousand_calls_through_one_hyper_client() {
     assert_eq!(sim.images().len(), 2 + faulted);
 
     let config = TransportConfig::default()
+        .no_proxy()
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5));
     let transport = HyperTransport::new(config)
@@ -318,7 +319,7 @@ fn ten_thousand_calls_through_one_hyper_client() {
 fn simulator_request_log_is_cheap() {
     let _turn = one_at_a_time();
     let sim = simulator();
-    let transport = HyperTransport::new(TransportConfig::default())
+    let transport = HyperTransport::new(TransportConfig::default().no_proxy())
         .expect("transport")
         .max_in_flight(WINDOW);
     let client = Arc::new(AsyncClient::new(sim.endpoint(), transport, TokioSleep));

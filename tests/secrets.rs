@@ -48,6 +48,7 @@ fn simulator() -> Simulator {
 
 fn config() -> TransportConfig {
     TransportConfig::default()
+        .no_proxy()
         .timeout(Duration::from_millis(400))
         .connect_timeout(Duration::from_millis(400))
         .max_body_bytes(64 * 1024)

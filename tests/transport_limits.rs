@@ -178,6 +178,7 @@ fn queued_async_calls_end_within_their_timeout() {
     const CALLS: usize = 48;
     let server = Server::start(Behaviour::Silent);
     let config = TransportConfig::default()
+        .no_proxy()
         .timeout(Duration::from_secs(1))
         .connect_timeout(Duration::from_millis(500));
     let limit = config.max_in_flight;
@@ -245,6 +246,7 @@ fn queued_async_calls_end_within_their_timeout() {
 fn the_in_flight_limit_comes_from_the_config() {
     let server = Server::start(Behaviour::Silent);
     let config = TransportConfig::default()
+        .no_proxy()
         .timeout(Duration::from_secs(3))
         .max_in_flight(3);
     let transport = HyperTransport::new(config).expect("transport");
@@ -268,7 +270,7 @@ fn the_in_flight_limit_comes_from_the_config() {
     });
     assert_eq!(seen_while_pending, (3, 3), "(requests, connections)");
     // The old builder method still works, and wins over the config.
-    let transport = HyperTransport::new(TransportConfig::default()).unwrap();
+    let transport = HyperTransport::new(TransportConfig::default().no_proxy()).unwrap();
     assert_eq!(transport.config().max_in_flight, 16);
     assert_eq!(transport.max_in_flight(5).config().max_in_flight, 5);
 }
@@ -283,6 +285,7 @@ const MOMENT: Duration = Duration::from_millis(50);
 
 fn idle_config() -> TransportConfig {
     TransportConfig::default()
+        .no_proxy()
         .timeout(Duration::from_secs(5))
         .pool_idle_timeout(IDLE)
 }
@@ -335,7 +338,7 @@ fn hyper_does_not_reuse_a_connection_idle_past_the_timeout() {
 
 #[test]
 fn the_default_idle_timeout_is_below_load_balancer_limits() {
-    let config = TransportConfig::default();
+    let config = TransportConfig::default().no_proxy();
     // AWS ALB closes idle connections after 60 s, nginx after 75 s.
     assert!(config.pool_idle_timeout <= Duration::from_secs(30));
     assert!(!config.pool_idle_timeout.is_zero());
@@ -367,7 +370,8 @@ fn measure_in_flight_limits() {
         for limit in [8, 16, 32, 64] {
             let server = Server::start(Behaviour::KeepAlive(delay));
             let transport =
-                HyperTransport::new(TransportConfig::default().max_in_flight(limit)).unwrap();
+                HyperTransport::new(TransportConfig::default().no_proxy().max_in_flight(limit))
+                    .unwrap();
             let mut rates = Vec::new();
             for _ in 0..ROUNDS {
                 let started = Instant::now();
@@ -402,7 +406,7 @@ fn measure_host_cache() {
     const CALLS: usize = 2_000;
     const ROUNDS: usize = 7;
     let server = Server::start(Behaviour::KeepAlive(Duration::ZERO));
-    let config = TransportConfig::default();
+    let config = TransportConfig::default().no_proxy();
     let ours = UreqTransport::new(config.clone()).unwrap();
     let raw: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

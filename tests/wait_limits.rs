@@ -415,7 +415,7 @@ fn an_error_without_an_api_body_names_its_status_once() {
 mod over_the_wire {
     use coxedge_images::ImageId;
     use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
-    use coxedge_images::transports::{AsyncClient, Client};
+    use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
     use http::{Method, StatusCode};
 
     fn no_content() -> Fault {
@@ -435,7 +435,8 @@ mod over_the_wire {
     fn a_delete_answered_204_succeeds_and_its_wait_returns_at_once() {
         let simulator = Simulator::start();
         simulator.inject(no_content());
-        let client = Client::ureq(simulator.endpoint()).unwrap();
+        let client =
+            Client::ureq_with(simulator.endpoint(), TransportConfig::default().no_proxy()).unwrap();
         let handle = client.delete_image(&ubuntu()).expect("a 204 is a success");
         assert!(handle.task().id.is_none());
         let task = handle.wait().expect("nothing to wait for");
@@ -446,7 +447,11 @@ mod over_the_wire {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let client = AsyncClient::hyper(simulator.endpoint()).unwrap();
+            let client = AsyncClient::hyper_with(
+                simulator.endpoint(),
+                TransportConfig::default().no_proxy(),
+            )
+            .unwrap();
             let handle = client.delete_image(&ubuntu()).await.expect("204");
             handle.wait().await.expect("nothing to wait for");
         });
@@ -454,55 +459,6 @@ mod over_the_wire {
         let requests = simulator.requests();
         assert_eq!(requests.len(), 2, "{requests:?}");
         assert!(requests.iter().all(|r| r.method == Method::DELETE));
-    }
-}
-
-#[cfg(feature = "cli")]
-mod command {
-    use std::process::Command;
-
-    use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
-    use http::{Method, StatusCode};
-
-    #[test]
-    fn delete_wait_exits_0_when_the_server_answers_204() {
-        let simulator = Simulator::start();
-        simulator.inject(
-            Fault::always(FaultAction::Status {
-                status: StatusCode::NO_CONTENT,
-                retry_after: None,
-                body: Some(String::new()),
-            })
-            .on(Method::DELETE, "/"),
-        );
-        let id = format!("{SEED_STACK_ID}/ubuntu/v20201110");
-        for transport in ["ureq", "hyper"] {
-            let out = Command::new(env!("CARGO_BIN_EXE_coxedge-images"))
-                .env("COXEDGE_API_KEY", simulator.api_key())
-                .env_remove("COXEDGE_API_KEY_FILE")
-                .env("NO_PROXY", "127.0.0.1")
-                .env("no_proxy", "127.0.0.1")
-                .args(["--base-url", &simulator.base_url()])
-                .args(["--service", "cox", "--environment", "test-area"])
-                .args(["--transport", transport, "--timeout", "5"])
-                .args(["delete", &id, "--wait", "--wait-timeout", "5"])
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{transport}: {stdout}\n{stderr}"
-            );
-            assert!(stdout.contains("SUCCESS"), "{transport}: {stdout}");
-        }
-        assert!(
-            simulator
-                .requests()
-                .iter()
-                .all(|r| r.method == Method::DELETE)
-        );
     }
 }
 

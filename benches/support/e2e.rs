@@ -168,7 +168,8 @@ pub fn section() {
 
     // Blocking: ureq.
     print_header("end to end, blocking (ureq), sequential calls on one client");
-    let ours = Client::ureq(endpoint.clone()).expect("ureq client");
+    let ours = Client::ureq_with(endpoint.clone(), TransportConfig::default().no_proxy())
+        .expect("ureq client");
     let agent = ureq::Agent::new_with_defaults();
     let options = ListOptions::new();
     {
@@ -207,8 +208,10 @@ pub fn section() {
         .enable_all()
         .build()
         .expect("runtime");
-    let ours_async: Arc<HyperClient> =
-        Arc::new(AsyncClient::hyper(endpoint.clone()).expect("hyper client"));
+    let ours_async: Arc<HyperClient> = Arc::new(
+        AsyncClient::hyper_with(endpoint.clone(), TransportConfig::default().no_proxy())
+            .expect("hyper client"),
+    );
     let raw = raw_hyper();
     {
         // `n` calls in a row inside the runtime, timed as a whole.
@@ -264,7 +267,7 @@ pub fn section() {
         let total = (IN_FLIGHT * PER_TASK) as f64;
         // Ours with its in-flight limit raised to 64, so both sides may
         // send all 64 at once; and ours as built by default, for scale.
-        let transport = HyperTransport::new(TransportConfig::default())
+        let transport = HyperTransport::new(TransportConfig::default().no_proxy())
             .expect("hyper transport")
             .max_in_flight(IN_FLIGHT);
         let ours_64: Arc<HyperClient> =
@@ -371,7 +374,9 @@ pub fn section() {
         let mut counts: [Vec<usize>; 4] = Default::default();
         for _ in 0..CONNECTION_RUNS {
             counts[0].push(count(&mut || {
-                let client = Client::ureq(endpoint.clone()).expect("ureq client");
+                let client =
+                    Client::ureq_with(endpoint.clone(), TransportConfig::default().no_proxy())
+                        .expect("ureq client");
                 for _ in 0..1_000 {
                     client.get_image(&id).expect("get");
                 }
@@ -383,7 +388,11 @@ pub fn section() {
                 }
             }));
             counts[2].push(count(&mut || {
-                let client = AsyncClient::hyper(endpoint.clone()).expect("hyper client");
+                let client = AsyncClient::hyper_with(
+                    endpoint.clone(),
+                    TransportConfig::default().no_proxy(),
+                )
+                .expect("hyper client");
                 rt.block_on(async {
                     for _ in 0..1_000 {
                         client.get_image(&id).await.expect("get");
