@@ -27,7 +27,8 @@ use http::{Request, Response};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind};
 use crate::exchange::{Exchange, Step};
-use crate::retry::RetryPolicy;
+use crate::operation::later;
+use crate::retry::{RetryPolicy, is_retryable_failure};
 use crate::secret::ApiKey;
 use crate::task::{Task, TaskStatus, decode_task};
 use crate::transport_error::TransportError;
@@ -284,18 +285,28 @@ impl TaskPoller {
                 );
                 self.state = State::Done(Some(Err(e.with_context(&context))));
             }
-            Step::Done(Err(e)) if e.retry_after().is_some() => {
-                // Retried without limit but by the deadline: the server asked
-                // to wait past it (or the time ran out while retrying).
-                let context = format!(
-                    "task {}: the server asked to wait {}, past the end of the wait ({:?} left)",
-                    self.last.id,
-                    e.retry_after()
-                        .map(|r| format!("{:?}", r.delay_from(wall)))
-                        .unwrap_or_default(),
-                    self.deadline().saturating_duration_since(now),
-                );
-                self.state = State::Done(Some(Err(e.with_context(&context))));
+            Step::Done(Err(e)) if retried(&e) => {
+                // A poll is retried without limit but by the deadline, so it
+                // stopped either because the server asked to wait past the
+                // deadline, or because the deadline came while retrying.
+                let left = self.deadline().saturating_duration_since(now);
+                let asked = e.retry_after().map(|r| r.delay_from(wall));
+                let error = match asked {
+                    Some(asked) if asked > left => {
+                        let context = format!(
+                            "task {}: the server asked to wait {asked:?}, past the end of the wait ({left:?} left)",
+                            self.last.id,
+                        );
+                        e.with_context(&context)
+                    }
+                    _ => {
+                        let retry_after = e.retry_after();
+                        self.timeout_error(now)
+                            .with_retry_after(retry_after)
+                            .with_source(e)
+                    }
+                };
+                self.state = State::Done(Some(Err(error)));
             }
             Step::Done(Err(e)) => self.state = State::Done(Some(Err(e))),
             Step::Done(Ok(task)) if task.id != self.last.id => {
@@ -364,11 +375,11 @@ impl TaskPoller {
     }
 }
 
-/// `now + wait`, saturating far in the future instead of overflowing (a
-/// policy may say `Duration::MAX`).
-fn later(now: Instant, wait: Duration) -> Instant {
-    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
-    now.checked_add(wait)
-        .or_else(|| now.checked_add(CENTURY))
-        .unwrap_or(now)
+/// Whether a poll retries this failure (429, every 5xx, a transport failure
+/// where no answer came), so that ending on it means the wait's time ran
+/// out or the server asked for more than was left.
+fn retried(e: &Error) -> bool {
+    e.is_rate_limited()
+        || e.is_server_error()
+        || e.transport_kind().is_some_and(is_retryable_failure)
 }

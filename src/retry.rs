@@ -227,7 +227,7 @@ fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
 }
 
-fn is_retryable_failure(kind: TransportErrorKind) -> bool {
+pub(crate) fn is_retryable_failure(kind: TransportErrorKind) -> bool {
     matches!(
         kind,
         TransportErrorKind::Connect
