@@ -53,6 +53,9 @@ pub enum Step<T> {
 pub struct Exchange<T> {
     request: Request<Vec<u8>>,
     decode: Decode<T>,
+    /// Applied with the API key to a success whose values carry the
+    /// server's free text on to progress lines and logs (tasks).
+    redact: Option<fn(T, &str) -> T>,
     policy: RetryPolicy,
     started: Option<Instant>,
     /// Requests handed out, redirected ones included.
@@ -79,6 +82,7 @@ impl<T> Exchange<T> {
         Exchange {
             request,
             decode,
+            redact: None,
             policy,
             started: None,
             sends: 0,
@@ -89,6 +93,12 @@ impl<T> Exchange<T> {
     /// The same call under another retry policy.
     pub(crate) fn with_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// Redacts the API key from a success with `redact`, as errors are.
+    pub(crate) fn redacting(mut self, redact: fn(T, &str) -> T) -> Self {
+        self.redact = Some(redact);
         self
     }
 
@@ -108,7 +118,11 @@ impl<T> Exchange<T> {
     /// Ends the call, redacting the API key from an error in case the server
     /// echoed it.
     fn done(&self, result: Result<T, Error>) -> Step<T> {
-        Step::Done(result.map_err(|e| e.redact(api_key_of(&self.request))))
+        let key = api_key_of(&self.request);
+        Step::Done(match (result, self.redact) {
+            (Ok(value), Some(redact)) => Ok(redact(value, key)),
+            (result, _) => result.map_err(|e| e.redact(key)),
+        })
     }
 
     /// The attempt in progress, counting from 1: a redirect is not a

@@ -203,9 +203,6 @@ enum CallState<T> {
 pub struct Call<T> {
     operation: &'static str,
     exchange: Exchange<T>,
-    /// Applied to a success with the API key, for values that carry the
-    /// server's free text on to progress lines and logs (tasks).
-    redact: Option<fn(T, &str) -> T>,
     state: CallState<T>,
     started: Option<Instant>,
     events: VecDeque<Event>,
@@ -229,7 +226,6 @@ impl<T> Call<T> {
         Call {
             operation,
             exchange: Exchange::new(request, decode, RetryPolicy::default()),
-            redact: None,
             state: CallState::Ready(None),
             started: None,
             events: VecDeque::new(),
@@ -238,7 +234,7 @@ impl<T> Call<T> {
 
     /// Redacts the API key from a success with `redact`.
     pub(crate) fn redacting(mut self, redact: fn(T, &str) -> T) -> Self {
-        self.redact = Some(redact);
+        self.exchange = self.exchange.redacting(redact);
         self
     }
 
@@ -328,15 +324,7 @@ impl<T> Operation for Call<T> {
             body_bytes,
         }));
         match self.exchange.handle(result, now, wall, random) {
-            Step::Done(result) => {
-                let result = match (result, self.redact) {
-                    (Ok(value), Some(redact)) => {
-                        Ok(redact(value, api_key_of(self.exchange.request())))
-                    }
-                    (result, _) => result,
-                };
-                self.state = CallState::Done(Some(result));
-            }
+            Step::Done(result) => self.state = CallState::Done(Some(result)),
             Step::SendAgain {
                 wait,
                 reason,

@@ -233,11 +233,14 @@ impl TaskPoller {
         // A new poll's retries may use the time left before the deadline.
         let remaining = deadline.saturating_duration_since(now);
         let exchange = self.exchange.get_or_insert_with(|| {
+            // The server's task text goes on to progress lines, events and
+            // logs: never with the key in it.
             Exchange::new(
                 self.request.clone(),
                 decode_task,
                 self.policy.retry_policy(remaining),
             )
+            .redacting(Task::redacted)
         });
         PollAction::Send(exchange.next_request(now))
     }
@@ -258,13 +261,7 @@ impl TaskPoller {
         let Some(exchange) = self.exchange.as_mut() else {
             return;
         };
-        // The server's task text goes on to progress lines, events and logs:
-        // never with the key in it.
-        let step = match exchange.handle(result, now, wall, random) {
-            Step::Done(Ok(task)) => Step::Done(Ok(task.redacted(self.key.expose_secret()))),
-            step => step,
-        };
-        match step {
+        match exchange.handle(result, now, wall, random) {
             // A redirect asks for no wait and a retry may ask for little:
             // the poll interval is the floor of every wait of a task wait.
             Step::SendAgain {
