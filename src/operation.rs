@@ -260,10 +260,6 @@ impl<T> Call<T> {
     pub fn into_exchange(self) -> Exchange<T> {
         self.exchange
     }
-
-    fn path(&self) -> String {
-        self.exchange.request().uri().path().to_owned()
-    }
 }
 
 impl<T> Operation for Call<T> {
@@ -300,29 +296,14 @@ impl<T> Operation for Call<T> {
         if !matches!(self.state, CallState::InFlight) {
             return;
         }
-        // A redirect's path is the server's word: redacted like the reasons.
-        let path = redacted(self.path(), api_key_of(self.exchange.request()));
-        let (status, failure, body_bytes) = match &result {
-            Ok(response) => (Some(response.status()), None, response.body().len()),
-            Err(error) => (
-                None,
-                Some(redacted(
-                    error.to_string(),
-                    api_key_of(self.exchange.request()),
-                )),
-                0,
-            ),
-        };
-        self.events.push_back(Event::Answered(Answered {
-            operation: self.operation,
-            method: self.method().clone(),
-            path,
-            status,
-            failure,
-            attempt: self.exchange.attempt().max(1),
-            elapsed: now.saturating_duration_since(*self.started.get_or_insert(now)),
-            body_bytes,
-        }));
+        let elapsed = now.saturating_duration_since(*self.started.get_or_insert(now));
+        self.events.push_back(answered(
+            self.operation,
+            self.exchange.request(),
+            &result,
+            self.exchange.attempt().max(1),
+            elapsed,
+        ));
         match self.exchange.handle(result, now, wall, random) {
             Step::Done(result) => self.state = CallState::Done(Some(result)),
             Step::SendAgain {
@@ -330,11 +311,13 @@ impl<T> Operation for Call<T> {
                 reason,
                 attempt,
             } => {
+                let request = self.exchange.request();
+                let key = api_key_of(request);
                 self.events.push_back(Event::Retrying(Retrying {
                     operation: self.operation,
-                    method: self.method().clone(),
-                    path: redacted(self.path(), api_key_of(self.exchange.request())),
-                    reason: redacted(reason, api_key_of(self.exchange.request())),
+                    method: request.method().clone(),
+                    path: redacted(request.uri().path().to_owned(), key),
+                    reason: redacted(reason, key),
                     attempt,
                     wait,
                 }));
@@ -349,12 +332,36 @@ impl<T> Operation for Call<T> {
 }
 
 /// `text` with every occurrence of `key` replaced.
-fn redacted(text: String, key: &str) -> String {
-    if key.is_empty() || !text.contains(key) {
-        text
-    } else {
-        text.replace(key, "<redacted>")
-    }
+pub(crate) fn redacted(mut text: String, key: &str) -> String {
+    crate::error::redact_string(&mut text, key);
+    text
+}
+
+/// The [`Event::Answered`] of one answer to `request`, for calls and task
+/// waits alike: the path (the server's word after a redirect) and a
+/// failure's text without the key.
+pub(crate) fn answered(
+    operation: &'static str,
+    request: &Request<Vec<u8>>,
+    result: &Result<Response<Vec<u8>>, TransportError>,
+    attempt: u32,
+    elapsed: Duration,
+) -> Event {
+    let key = api_key_of(request);
+    let (status, failure, body_bytes) = match result {
+        Ok(response) => (Some(response.status()), None, response.body().len()),
+        Err(error) => (None, Some(redacted(error.to_string(), key)), 0),
+    };
+    Event::Answered(Answered {
+        operation,
+        method: request.method().clone(),
+        path: redacted(request.uri().path().to_owned(), key),
+        status,
+        failure,
+        attempt,
+        elapsed,
+        body_bytes,
+    })
 }
 
 /// `now + wait`, saturating far in the future instead of overflowing.

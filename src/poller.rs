@@ -187,6 +187,19 @@ impl TaskPoller {
         self.requests
     }
 
+    /// The task request as it stands (a redirect of the poll in progress
+    /// applied), for a driver's events.
+    pub(crate) fn request(&self) -> &Request<Vec<u8>> {
+        self.exchange
+            .as_ref()
+            .map_or(&self.request, |exchange| exchange.request())
+    }
+
+    /// The instant the wait started.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
     /// When the next request may go, while the wait is between requests.
     pub fn next_request_at(&self) -> Option<Instant> {
         match self.state {

@@ -8,7 +8,7 @@ use http::Response;
 
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::operation::{Answered, Event, Next, Operation, Retrying, TaskPolled};
+use crate::operation::{Event, Next, Operation, Retrying, TaskPolled, answered, redacted};
 use crate::poller::{PollAction, PollPolicy, TaskPoller};
 use crate::request::api_key_of;
 use crate::task::Task;
@@ -47,7 +47,6 @@ pub struct WaitTask {
     endpoint: Endpoint,
     pending: Option<(Task, PollPolicy)>,
     poller: Option<TaskPoller>,
-    started: Option<Instant>,
     events: VecDeque<Event>,
 }
 
@@ -57,7 +56,6 @@ impl WaitTask {
             endpoint: endpoint.clone(),
             pending: Some((task, policy)),
             poller: None,
-            started: None,
             events: VecDeque::new(),
         }
     }
@@ -73,7 +71,6 @@ impl Operation for WaitTask {
 
     fn poll(&mut self, now: Instant) -> Next<Task> {
         if let Some((task, policy)) = self.pending.take() {
-            self.started = Some(now);
             match TaskPoller::new(&self.endpoint, task, policy, now) {
                 Ok(poller) => self.poller = Some(poller),
                 Err(e) => return Next::Done(Err(e)),
@@ -97,41 +94,23 @@ impl Operation for WaitTask {
         let Some(poller) = &mut self.poller else {
             return;
         };
-        let started = self.started.unwrap_or(now);
-        let request = self.endpoint.get_task_request(&poller.last().id);
-        let (method, path) = match &request {
-            Ok(r) => (r.method().clone(), r.uri().path().to_owned()),
-            Err(_) => (http::Method::GET, String::new()),
-        };
-        let key = request.as_ref().map(api_key_of).unwrap_or("");
-        let redacted = |text: String| {
-            if key.is_empty() || !text.contains(key) {
-                text
-            } else {
-                text.replace(key, "<redacted>")
-            }
-        };
-        let (status, failure, body_bytes) = match &result {
-            Ok(response) => (Some(response.status()), None, response.body().len()),
-            Err(error) => (None, Some(redacted(error.to_string())), 0),
-        };
-        self.events.push_back(Event::Answered(Answered {
-            operation: "wait_for_task",
-            method: method.clone(),
-            path: path.clone(),
-            status,
-            failure,
-            attempt: poller.requests(),
-            elapsed: now.saturating_duration_since(started),
-            body_bytes,
-        }));
+        let elapsed = now.saturating_duration_since(poller.started());
+        self.events.push_back(answered(
+            "wait_for_task",
+            poller.request(),
+            &result,
+            poller.requests(),
+            elapsed,
+        ));
         poller.handle_response(result, now, wall, random);
         if let Some((reason, attempt, wait)) = poller.take_retry() {
+            let request = poller.request();
+            let key = api_key_of(request);
             self.events.push_back(Event::Retrying(Retrying {
                 operation: "wait_for_task",
-                method,
-                path,
-                reason: redacted(reason),
+                method: request.method().clone(),
+                path: redacted(request.uri().path().to_owned(), key),
+                reason: redacted(reason, key),
                 attempt,
                 wait,
             }));
@@ -139,7 +118,7 @@ impl Operation for WaitTask {
         self.events.push_back(Event::TaskPolled(TaskPolled {
             operation: "wait_for_task",
             task: poller.last().clone(),
-            elapsed: now.saturating_duration_since(started),
+            elapsed,
             next_poll: poller
                 .next_request_at()
                 .map(|at| at.saturating_duration_since(now)),
