@@ -238,6 +238,12 @@ impl<T> Call<T> {
         self
     }
 
+    /// Reports under `operation` instead (a page of a listing).
+    pub(crate) fn named(mut self, operation: &'static str) -> Self {
+        self.operation = operation;
+        self
+    }
+
     /// Replaces the retry policy (the default is [`RetryPolicy::default`]).
     /// Creates and deletes are never retried whatever the policy.
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {

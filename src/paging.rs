@@ -76,7 +76,7 @@ pub struct ListAll {
 
 impl ListAll {
     pub(crate) fn new(endpoint: &Endpoint, asked: ListOptions) -> Result<Self, Error> {
-        let current = endpoint.list_images(&asked)?;
+        let current = endpoint.list_images(&asked)?.named("list_all_images");
         Ok(ListAll {
             operation: "list_all_images",
             endpoint: endpoint.clone(),
@@ -109,6 +109,7 @@ impl ListAll {
 
     fn named(mut self, operation: &'static str) -> Self {
         self.operation = operation;
+        self.current = self.current.named(operation);
         self
     }
 
@@ -200,7 +201,11 @@ impl ListAll {
         self.page = next;
         self.asked.page_number = Some(next);
         match self.endpoint.list_images(&self.asked) {
-            Ok(call) => self.current = call.with_retry_policy(self.policy.clone()),
+            Ok(call) => {
+                self.current = call
+                    .named(self.operation)
+                    .with_retry_policy(self.policy.clone())
+            }
             Err(e) => self.result = Some(Err(e)),
         }
     }
@@ -252,24 +257,9 @@ impl Operation for ListAll {
 
     fn poll_event(&mut self) -> Option<Event> {
         if let Some(event) = self.current.poll_event() {
-            return Some(retag(event, self.operation));
+            return Some(event);
         }
         self.events.pop_front()
-    }
-}
-
-/// An event of a page's call, under the listing's name.
-fn retag(event: Event, operation: &'static str) -> Event {
-    match event {
-        Event::Answered(mut a) => {
-            a.operation = operation;
-            Event::Answered(a)
-        }
-        Event::Retrying(mut r) => {
-            r.operation = operation;
-            Event::Retrying(r)
-        }
-        other => other,
     }
 }
 
