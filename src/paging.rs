@@ -40,9 +40,11 @@ use crate::transport_error::TransportError;
 
 /// The most pages one listing requests. A real environment holds tens to
 /// hundreds of images, a few pages at the API's sizes; 1 000 pages is far
-/// above that even at one image a page, and at the default retry limits
-/// (60 s a call) still ends, where the former 10 000 let a server that
-/// claims a huge `recordCount` keep a client busy for hours.
+/// above that even at one image a page. Each page is its own call under
+/// the retry policy, so the listing's time is bounded by pages × (the
+/// policy's 60 s + one request timeout), not by one call's: a server that
+/// answers every page, slowly and with new ids, can hold a client that long.
+/// A page that brings nothing new stops the listing at once.
 pub const MAX_PAGES: u64 = 1_000;
 
 /// The most distinct images one listing gathers (about 50 MB of decoded
