@@ -24,7 +24,7 @@ use std::path::Path;
 use coxedge_images::simulator::{
     ENVIRONMENT as SIMULATOR_ENVIRONMENT, SERVICE as SIMULATOR_SERVICE,
 };
-use coxedge_images::transports::TransportConfig;
+use coxedge_images::transports::{ProxyConfig, TransportConfig};
 use coxedge_images::{ApiKey, Endpoint};
 
 use crate::args::{API_KEY_ENV, GlobalArgs};
@@ -231,6 +231,23 @@ pub fn resolve(args: &GlobalArgs, key: Option<RawKey>) -> Result<Target, CliErro
 /// Mozilla set is about 200 KiB).
 pub const MAX_CA_FILE_LEN: u64 = 4 * 1024 * 1024;
 
+/// The transport settings for a run: `--timeout` bounds each request (and
+/// the connection set-up within it), then [`network`]. A simulator started
+/// in this process (`in_process`) is on loopback, where no proxy from the
+/// environment could reach it: unless a proxy was named, none is used.
+pub fn transport(args: &GlobalArgs, in_process: bool) -> Result<TransportConfig, CliError> {
+    let mut config = TransportConfig::default();
+    if let Some(timeout) = args.timeout {
+        let connect = config.connect_timeout.min(timeout);
+        config = config.timeout(timeout).connect_timeout(connect);
+    }
+    let mut config = network(args, config)?;
+    if in_process && config.proxy == ProxyConfig::FromEnvironment {
+        config = config.no_proxy();
+    }
+    Ok(config)
+}
+
 /// Applies `--proxy` (or `COXEDGE_PROXY`) and `--ca-cert` (or
 /// `COXEDGE_CA_CERT`) to `config`:
 ///
@@ -330,6 +347,32 @@ mod tests {
             "{message}"
         );
         assert!(message.contains(" are given"), "{message}");
+    }
+
+    #[test]
+    fn the_in_process_simulator_is_reached_without_the_environments_proxies() {
+        // No value and an empty value (COXEDGE_PROXY="") alike.
+        for proxy in [None, Some(""), Some("  ")] {
+            let mut a = args();
+            a.proxy = proxy.map(Into::into);
+            assert_eq!(
+                transport(&a, true).unwrap().proxy,
+                ProxyConfig::None,
+                "{proxy:?}"
+            );
+            assert_eq!(
+                transport(&a, false).unwrap().proxy,
+                ProxyConfig::FromEnvironment,
+                "{proxy:?}"
+            );
+        }
+        // A proxy named on purpose is kept.
+        let mut a = args();
+        a.proxy = Some("http://127.0.0.1:3128".into());
+        assert!(matches!(
+            transport(&a, true).unwrap().proxy,
+            ProxyConfig::Url(_)
+        ));
     }
 
     #[test]

@@ -7,9 +7,8 @@ use std::process::ExitCode;
 
 use coxedge_images::Endpoint;
 use coxedge_images::simulator::Simulator;
-use coxedge_images::transports::TransportConfig;
 
-use crate::args::{Cli, Command, GlobalArgs};
+use crate::args::{Cli, Command};
 use crate::backend;
 use crate::commands;
 use crate::config::{self, RawKey, Target};
@@ -42,13 +41,8 @@ pub fn run(cli: &Cli, env_key: Option<OsString>) -> ExitCode {
 
 fn execute(cli: &Cli, key: Option<RawKey>) -> Result<(), CliError> {
     // Bound before the client, so the simulator (if any) stops after it.
-    let (endpoint, _simulator) = connect_target(config::resolve(&cli.global, key)?)?;
-    let mut transport = config::network(&cli.global, transport_config(&cli.global))?;
-    if _simulator.is_some() && cli.global.proxy.is_none() {
-        // In this process, on loopback: no proxy from the environment could
-        // reach it.
-        transport = transport.no_proxy();
-    }
+    let (endpoint, simulator) = connect_target(config::resolve(&cli.global, key)?)?;
+    let transport = config::transport(&cli.global, simulator.is_some())?;
     let backend = backend::connect(cli.global.transport, endpoint, transport)?;
     commands::execute(backend.as_ref(), &cli.command, cli.global.json)
 }
@@ -71,18 +65,5 @@ fn connect_target(target: Target) -> Result<(Endpoint, Option<Simulator>), CliEr
             ));
             Ok((simulator.endpoint(), Some(simulator)))
         }
-    }
-}
-
-/// The transport settings: `--timeout` bounds each request, and the
-/// connection set-up within it.
-fn transport_config(args: &GlobalArgs) -> TransportConfig {
-    let config = TransportConfig::default();
-    match args.timeout {
-        Some(timeout) => {
-            let connect = config.connect_timeout.min(timeout);
-            config.timeout(timeout).connect_timeout(connect)
-        }
-        None => config,
     }
 }
