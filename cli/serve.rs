@@ -22,7 +22,6 @@ use coxedge_images::simulator::{
     Fault, FaultAction, RouteMatcher, Simulator, TaskOutcome, TaskShape,
 };
 use http::{Method, StatusCode};
-use serde::Deserialize;
 
 use crate::error::CliError;
 use crate::output;
@@ -300,14 +299,6 @@ fn shell_word(text: &str) -> String {
     }
 }
 
-/// The `--images` file: `{"data": [images], "metadata": anything}`.
-#[derive(Deserialize)]
-struct ImagesFile {
-    data: Vec<Image>,
-    #[serde(default, rename = "metadata")]
-    _metadata: Option<serde::de::IgnoredAny>,
-}
-
 /// Reads and decodes the `--images` file; errors name the file and the
 /// JSON path that failed (exit 2). Only a regular file of at most
 /// [`MAX_IMAGES_FILE`] bytes is read, so a FIFO or `/dev/zero` cannot hang
@@ -319,16 +310,15 @@ fn load_images(path: &Path) -> Result<Vec<Image>, CliError> {
         .map_err(|why| CliError::usage(format!("the images file {name} {}", output::clean(&why))))
 }
 
-/// Decodes an images file; the error says where (a JSON path) and what.
+/// Decodes an images file as the client decodes a list answer (the same
+/// checks); the error says where (a JSON path) and what.
 fn decode_images(bytes: &[u8]) -> Result<Vec<Image>, String> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let file: ImagesFile = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-        let path = e.path().to_string();
-        format!("does not decode at JSON path `{path}`: {}", e.into_inner())
-    })?;
-    de.end()
-        .map_err(|e| format!("has more after its JSON document: {e}"))?;
-    Ok(file.data)
+    coxedge_images::decode_image_list(http::Response::new(bytes.to_vec()))
+        .map(|list| list.images)
+        .map_err(|e| match e.json_path() {
+            Some(path) => format!("does not decode at JSON path `{path}`: {}", e.message()),
+            None => format!("does not decode: {}", e.message()),
+        })
 }
 
 /// Parses a `--fault` SPEC; see [`FAULT_HELP`].
@@ -618,7 +608,7 @@ mod tests {
         let message = decode_images(br#"{"images": []}"#).unwrap_err();
         assert!(message.contains("missing field `data`"), "{message}");
         let message = decode_images(br#"{"data": []} x"#).unwrap_err();
-        assert!(message.contains("more after"), "{message}");
+        assert!(message.contains("trailing characters"), "{message}");
         assert!(decode_images(b"").is_err());
     }
 
