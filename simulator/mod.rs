@@ -202,11 +202,20 @@ impl SimulatorBuilder {
         let addr = listener.local_addr()?;
         let images = match self.images {
             Some(images) => {
-                let mut state = state::State::default();
+                // A later image replaces an earlier one with its id, in the
+                // earlier one's place (as `add_image` does), in one pass.
+                let mut at = std::collections::HashMap::with_capacity(images.len());
+                let mut unique: Vec<Image> = Vec::with_capacity(images.len());
                 for image in images {
-                    state.put_image(image);
+                    match at.get(&image.id) {
+                        Some(&i) => unique[i] = image,
+                        None => {
+                            at.insert(image.id.clone(), unique.len());
+                            unique.push(image);
+                        }
+                    }
                 }
-                state.images
+                unique
             }
             None if self.seed => state::seed_images(),
             None => Vec::new(),

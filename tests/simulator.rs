@@ -1252,3 +1252,16 @@ fn failed_task_reason_reaches_the_core() {
     assert!(matches!(done.status, TaskStatus::Failed(ref s) if s == "FAILURE"));
     assert!(done.reason().unwrap().contains("failed"));
 }
+
+#[test]
+fn starting_images_with_a_repeated_id_keep_the_later_one_in_the_first_place() {
+    let seed = Simulator::start().images();
+    let (first, second) = (seed[0].clone(), seed[1].clone());
+    let mut again = first.clone();
+    again.description = Some("the later one".to_owned());
+    let sim = Simulator::builder()
+        .images([first, second.clone(), again.clone()])
+        .build()
+        .unwrap();
+    assert_eq!(sim.images(), [again, second]);
+}
