@@ -122,7 +122,7 @@ pub enum ShapeArg {
 pub fn serve(args: &SimulatorArgs) -> Result<(), CliError> {
     let images = args.images.as_deref().map(load_images).transpose()?;
     let mut builder = Simulator::builder()
-        .api_key(random_key())
+        .api_key(coxedge_images::simulator::random_api_key())
         .tls(args.tls)
         .bind(SocketAddr::new(args.bind, args.port))
         .task_polls(args.task_polls)
@@ -231,16 +231,6 @@ impl Stop {
     }
 }
 
-/// A key made up for this run: `sim-` and 32 hex digits from the standard
-/// library's randomly keyed hasher (the simulator guards nothing real; on a
-/// non-loopback address the key is what keeps others out, so it is not a
-/// fixed one).
-fn random_key() -> String {
-    use std::hash::{BuildHasher, RandomState};
-    let draw = |n: u64| RandomState::new().hash_one((n, std::process::id()));
-    format!("sim-{:016x}{:016x}", draw(1), draw(2))
-}
-
 /// The CA certificate in a directory of its own (mode 0700 on Unix), both
 /// removed when dropped.
 struct CaFile {
@@ -255,7 +245,7 @@ impl CaFile {
         let dir = std::env::temp_dir().join(format!(
             "coxedge-images-simulator-{}-{}",
             std::process::id(),
-            &random_key()[4..20]
+            &coxedge_images::simulator::random_api_key()[4..20]
         ));
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
@@ -622,7 +612,10 @@ mod tests {
 
     #[test]
     fn keys_are_fresh_and_valid() {
-        let (a, b) = (random_key(), random_key());
+        let (a, b) = (
+            coxedge_images::simulator::random_api_key(),
+            coxedge_images::simulator::random_api_key(),
+        );
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         assert!(coxedge_images::ApiKey::new(&a).is_ok());

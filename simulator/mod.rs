@@ -106,6 +106,16 @@ impl Default for SimulatorBuilder {
     }
 }
 
+/// A key no one could guess, `sim-` and 32 hex digits, for a simulator
+/// whose key is printed (so that a real key never is).
+pub fn random_api_key() -> String {
+    format!(
+        "sim-{:016x}{:016x}",
+        tasks::random_u64(),
+        tasks::random_u64()
+    )
+}
+
 impl SimulatorBuilder {
     /// Serve HTTPS with a freshly generated CA (default: plain HTTP).
     pub fn tls(mut self, tls: bool) -> Self {
