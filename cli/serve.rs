@@ -41,7 +41,7 @@ matching fault applies). SPEC is ACTION[:CHANCE][:OPTION=VALUE...]:
           truncate (half the body, then close), reset (TCP reset, no answer),
           reset-after-headers, malformed-json, html502, gzip (a broken gzip body)
   CHANCE  the probability for each request: 0.05 or 5% (default: every request)
-  OPTION  retry-after=VALUE (statuses only; the header as given; put it last),
+  OPTION  retry-after=VALUE (statuses only; the header as given; a date, which holds colons, must come last),
           method=GET, path=/api/v1/tasks/ (a prefix of the request path),
           times=N (only the next N matching requests; not with CHANCE)
 DURATION is a number with ms or s: 200ms, 1.5s.
@@ -335,8 +335,12 @@ pub fn parse_fault(spec: &str) -> Result<Fault, String> {
             continue;
         };
         match key.trim().to_ascii_lowercase().as_str() {
+            // Seconds end at the next `:`; an HTTP date holds colons, so
+            // it takes the rest of the spec.
+            "retry-after" if value.trim().parse::<u64>().is_ok() => {
+                retry_after = Some(value.trim().to_owned());
+            }
             "retry-after" => {
-                // The value may hold colons (an HTTP date): it takes the rest.
                 let value = std::iter::once(value)
                     .chain(rest[i + 1..].iter().copied())
                     .collect::<Vec<_>>()
@@ -497,6 +501,19 @@ mod tests {
             FaultAction::status(StatusCode::SERVICE_UNAVAILABLE)
         );
         assert_eq!(fault.route, None);
+
+        // Seconds do not swallow what follows them.
+        let fault = parse_fault("503:retry-after=2:0.5").unwrap();
+        assert_eq!(
+            fault.scope,
+            Scope::Chance {
+                per_million: 500_000
+            }
+        );
+        assert_eq!(
+            fault.action,
+            FaultAction::status_retry_after(StatusCode::SERVICE_UNAVAILABLE, "2")
+        );
 
         let fault = parse_fault("429:10%:retry-after=2").unwrap();
         assert_eq!(
