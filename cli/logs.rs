@@ -117,8 +117,8 @@ mod tests {
 
     #[test]
     fn verbosity_picks_the_http_target_only() {
-        assert_eq!(verbose_filter(1), "off,coxedge_images::http=debug");
-        assert_eq!(verbose_filter(2), "off,coxedge_images::http=trace");
+        // What each level shows is tested on the binary (tests/cli.rs);
+        // here, that more than -vv adds nothing and that each filter parses.
         assert_eq!(verbose_filter(5), verbose_filter(2));
         for v in 0..3 {
             // Each parses as a filter.
