@@ -197,10 +197,15 @@ impl HyperTransport {
             TransportErrorKind::Timeout => {
                 Some(wording::no_response_within(bounded(self.config.timeout)))
             }
+            // A failed lookup is hyper-util's "dns error" (whose cause is
+            // the resolver's I/O error): found first, so it reads as on ureq.
+            TransportErrorKind::Connect
+                if connecting && causes(&error).any(|e| e.to_string() == "dns error") =>
+            {
+                Some(wording::host_not_found())
+            }
             TransportErrorKind::Connect if connecting => Some(match find::<io::Error>(&error) {
                 Some(io) => wording::connect_failure(io),
-                // A failed lookup carries no I/O error of its own kind.
-                None if error.to_string().contains("dns") => wording::host_not_found(),
                 None => wording::connect_failure(&io::Error::other("")),
             }),
             TransportErrorKind::Connect | TransportErrorKind::Io => {
