@@ -176,6 +176,45 @@ fn a_proxy_that_is_down_is_a_connect_error_naming_it() {
     assert!(sim.requests().is_empty());
 }
 
+/// A proxy that accepts the connection and never answers `CONNECT`: both
+/// transports give up within the connect timeout, and say nothing was sent.
+#[test]
+fn a_silent_proxy_is_a_connect_timeout_on_both_transports() {
+    let sim = support::tls_simulator();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        // Keep up to two connections open, silent, for a while.
+        let mut open = Vec::new();
+        for stream in listener.incoming().take(2) {
+            open.push(stream);
+        }
+        std::thread::sleep(Duration::from_secs(6));
+    });
+    let config = tls_config(&sim)
+        .connect_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(20))
+        .proxy(&format!("http://127.0.0.1:{port}"))
+        .unwrap();
+    let started = Instant::now();
+    for result in list_both(&sim, config) {
+        let error = result.unwrap_err();
+        assert_eq!(
+            error.transport_kind(),
+            Some(TransportErrorKind::ConnectTimeout),
+            "{error}"
+        );
+        assert!(!error.may_have_reached_server(), "{error}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(sim.requests().is_empty());
+    drop(held);
+}
+
 #[test]
 fn no_proxy_connects_directly() {
     let sim = support::tls_simulator();

@@ -115,6 +115,7 @@ impl HyperTransport {
             .wrap_connector(ProxyConnector {
                 http,
                 proxies: proxies.clone(),
+                connect_timeout: bounded(config.connect_timeout),
             });
         let client = PooledClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
@@ -363,6 +364,10 @@ fn root_store(config: &TransportConfig) -> Result<rustls::RootCertStore, ConfigE
 struct ProxyConnector {
     http: HttpConnector,
     proxies: Arc<ProxyRules>,
+    /// Bounds the tunnel's `CONNECT` exchange too (the TCP connect to the
+    /// proxy is bounded by the `HttpConnector`), as ureq's connect timeout
+    /// does: a silent proxy is a connect timeout, not "may have reached".
+    connect_timeout: Duration,
 }
 
 type Connecting = std::pin::Pin<
@@ -403,15 +408,19 @@ impl tower_service::Service<http::Uri> for ProxyConnector {
         }
         // The tunnel would ask for port 443 when the URI names none.
         let dst = with_port(dst);
-        let connecting = tunnel.call(dst);
+        let connecting = tokio::time::timeout(self.connect_timeout, tunnel.call(dst));
         Box::pin(async move {
-            connecting.await.map_err(|e| {
+            let failed = |source: Box<dyn StdError + Send + Sync>| {
                 Box::new(ProxyFailed {
                     proxy: proxy.to_string(),
-                    source: e.into(),
+                    source,
                 })
                 .into()
-            })
+            };
+            match connecting.await {
+                Ok(tunnelled) => tunnelled.map_err(|e| failed(e.into())),
+                Err(_) => Err(failed(Box::new(io::Error::from(io::ErrorKind::TimedOut)))),
+            }
         })
     }
 }
