@@ -294,6 +294,22 @@ proptest! {
         for pair in run.sends.windows(2) {
             prop_assert!(pair[1] - pair[0] >= floor, "requests {:?} apart", pair[1] - pair[0]);
         }
+        // A Retry-After on a retried status was waited out whenever a next
+        // request came: read here as seconds or an HTTP date by httpdate,
+        // not by the client's parser.
+        for (n, pair) in run.sends.windows(2).enumerate() {
+            let (status, retry_after, _) = &answers[n % answers.len()];
+            let asked = retry_after.as_deref().and_then(|v| match v.parse::<u64>() {
+                Ok(seconds) => Some(Duration::from_secs(seconds)),
+                Err(_) => httpdate::parse_http_date(v)
+                    .ok()
+                    .map(|at| at.duration_since(wall + pair[0]).unwrap_or_default()),
+            });
+            if let (true, Some(asked)) = (*status != 200, asked) {
+                prop_assert!(pair[1] - pair[0] >= asked,
+                    "asked to wait {:?}, sent again after {:?}", asked, pair[1] - pair[0]);
+            }
+        }
         let error = run.result.expect_err("no answer ever ends the task");
         if let Some(retry_after) = error.retry_after() {
             // Ended early only because the server asked for more time than
