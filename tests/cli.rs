@@ -1101,7 +1101,12 @@ fn the_simulator_command_serves_tls_with_its_ca_file() {
     );
     // And one that does not trust it is refused.
     let untrusting = Client::ureq_with(endpoint, TransportConfig::default().no_proxy()).unwrap();
-    assert!(untrusting.list_images(&Default::default()).is_err());
+    let refused = untrusting.list_images(&Default::default()).unwrap_err();
+    assert_eq!(
+        refused.transport_kind(),
+        Some(coxedge_images::TransportErrorKind::Tls),
+        "{refused}"
+    );
 
     // The CLI, with the three variables sourced (COXEDGE_CA_CERT is its
     // --ca-cert option), over both transports.

@@ -165,7 +165,9 @@ fn proxy_from_the_flag_or_the_variable_tunnels_and_none_disables() {
     let ca = CaFile::new(&sim, "proxy");
     let ca_env = ("COXEDGE_CA_CERT", ca.path.as_str());
     for transport in TRANSPORTS {
-        let proxy = ConnectProxy::start();
+        // The proxy refuses a tunnel without these credentials: `Basic` and
+        // base64("user:hunter2"), worked out by hand.
+        let proxy = ConnectProxy::requiring("Basic dXNlcjpodW50ZXIy");
         let url = proxy.url_with("user", "hunter2");
         let run = list(&sim, transport, &[ca_env], &["--proxy", &url]);
         assert_eq!(run.code, 0, "{transport}: {}", run.stderr);
