@@ -241,22 +241,34 @@ impl ImageList {
         if self.images.is_empty() || fetched as u64 >= total {
             return None;
         }
-        let size = asked
-            .page_size
-            .map(u64::from)
-            .or(self.metadata.page_size)
-            .unwrap_or(self.images.len() as u64);
+        let size = page_size(asked, &self.metadata, self.images.len())?;
         let current = asked.page_number.map(u64::from).unwrap_or(1);
         if current >= MAX_PAGES {
             return None;
         }
         let next = ListOptions {
             page_number: Some(u32::try_from(current + 1).ok()?),
-            page_size: Some(u32::try_from(size).ok()?),
+            page_size: Some(size),
             ..asked.clone()
         };
         Some(next)
     }
+}
+
+/// The page size to keep asking for after a page of `received` images: the
+/// one asked for, else the server's `pageSize`, else this page's length
+/// (a server that pages without saying its size); never zero.
+pub(crate) fn page_size(
+    asked: &ListOptions,
+    metadata: &ListMetadata,
+    received: usize,
+) -> Option<u32> {
+    let positive = |n: u64| u32::try_from(n).ok().filter(|n| *n > 0);
+    asked
+        .page_size
+        .and_then(|n| positive(n.into()))
+        .or_else(|| metadata.page_size.and_then(positive))
+        .or_else(|| positive(received as u64))
 }
 
 impl IntoIterator for ImageList {

@@ -31,7 +31,7 @@ use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::filter::resolve;
 use crate::id::ImageId;
-use crate::image::{Image, ImageList, ListMetadata};
+use crate::image::{Image, ImageList, ListMetadata, page_size};
 use crate::list_options::ListOptions;
 use crate::operation::{Call, Event, Next, Operation, PageRead};
 use crate::reference::ImageReference;
@@ -135,13 +135,7 @@ impl ListAll {
         }
         if first {
             // The page size stays the one the first page showed.
-            let size = self
-                .asked
-                .page_size
-                .map(u64::from)
-                .or(page.metadata.page_size)
-                .unwrap_or(received as u64);
-            self.asked.page_size = u32::try_from(size).ok().filter(|s| *s > 0);
+            self.asked.page_size = page_size(&self.asked, &page.metadata, received);
             self.metadata = Some(page.metadata);
         }
         self.events.push_back(Event::Page(PageRead {

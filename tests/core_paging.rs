@@ -174,6 +174,34 @@ fn an_honest_server_is_followed_to_the_end_in_order() {
 }
 
 #[test]
+fn a_page_size_of_zero_is_read_as_unknown() {
+    // The server pages by 2 but says `pageSize: 0`: the client keeps asking
+    // for pages of the first page's length, as for a server that says
+    // nothing of its size.
+    let total = 5u64;
+    let (log, client) = serve(Box::new(move |request| {
+        let (page, size) = asked(request);
+        let size = size.unwrap_or(2);
+        let ids = ((page - 1) * size..(page * size).min(total)).collect();
+        (ids, json!({"recordCount": total, "pageSize": 0}))
+    }));
+    let list = client.list_all_images(&ListOptions::new()).unwrap();
+    assert_eq!(list.images.len(), 5);
+    assert_eq!(log.lock().unwrap().requests, 3);
+
+    let page = coxedge_images::decode_image_list(Response::new(
+        serde_json::to_vec(&json!({
+            "data": [image(0), image(1)],
+            "metadata": {"recordCount": 5, "pageSize": 0},
+        }))
+        .unwrap(),
+    ))
+    .unwrap();
+    let next = page.next_page(&ListOptions::new(), 2).unwrap();
+    assert_eq!((next.page_number, next.page_size), (Some(2), Some(2)));
+}
+
+#[test]
 fn an_endless_honest_looking_server_stops_at_the_page_cap() {
     // Every page is new and moves on, and the count never ends.
     let (log, client) = serve(Box::new(|request| {
