@@ -1039,7 +1039,14 @@ pub fn list_all(data: &[u8]) {
                     );
                     last_server_page = sent.page_current;
                     if first_page_size.is_none() && page == 1 {
-                        first_page_size = Some(sent.page_size.unwrap_or(sent.ids.len() as u64));
+                        // The server's size when it says one that can be
+                        // asked for (1 to u32::MAX), else the page's own
+                        // length (a size of 0 says nothing).
+                        first_page_size = Some(
+                            sent.page_size
+                                .filter(|n| (1..=u64::from(u32::MAX)).contains(n))
+                                .unwrap_or(sent.ids.len() as u64),
+                        );
                     }
                 }
                 if sent.is_some() {
