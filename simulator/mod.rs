@@ -300,16 +300,22 @@ impl SimulatorBuilder {
 /// wildcard address is reached on loopback, and a loopback address under
 /// TLS as `localhost` (the name its certificate is best known by).
 fn url_authority(addr: SocketAddr, tls: bool) -> String {
-    let ip = match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
+    let ip = served_ip(addr);
     let port = addr.port();
     match ip {
         _ if tls && ip.is_loopback() => format!("localhost:{port}"),
         IpAddr::V4(ip) => format!("{ip}:{port}"),
         IpAddr::V6(ip) => format!("[{ip}]:{port}"),
+    }
+}
+
+/// The address the base URL names for a simulator bound to `addr`: a
+/// wildcard address is reached on loopback.
+fn served_ip(addr: SocketAddr) -> IpAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
     }
 }
 
@@ -383,7 +389,10 @@ impl Simulator {
     /// that is not loopback); add an `org_id` or change anything before
     /// building.
     pub fn endpoint_builder(&self) -> EndpointBuilder {
-        let remote_http = self.ca.is_none() && !self.addr.ip().is_loopback();
+        // Judged on the address the base URL names, not the one bound: a
+        // wildcard bind is reached on loopback, where plain http is allowed
+        // anyway.
+        let remote_http = self.ca.is_none() && !served_ip(self.addr).is_loopback();
         let builder = Endpoint::builder()
             .base_url(self.base_url())
             .service(SERVICE)
@@ -468,5 +477,27 @@ impl Drop for Simulator {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_authorities_name_where_the_simulator_is_reached() {
+        let at = |a: &str| a.parse::<SocketAddr>().unwrap();
+        assert_eq!(url_authority(at("127.0.0.1:80"), false), "127.0.0.1:80");
+        assert_eq!(url_authority(at("0.0.0.0:81"), false), "127.0.0.1:81");
+        assert_eq!(url_authority(at("[::]:82"), false), "[::1]:82");
+        assert_eq!(url_authority(at("[::1]:83"), false), "[::1]:83");
+        assert_eq!(url_authority(at("192.0.2.7:84"), false), "192.0.2.7:84");
+        // TLS on loopback: the name the generated certificate holds.
+        assert_eq!(url_authority(at("127.0.0.1:85"), true), "localhost:85");
+        assert_eq!(url_authority(at("0.0.0.0:86"), true), "localhost:86");
+        assert_eq!(url_authority(at("192.0.2.7:87"), true), "192.0.2.7:87");
+        // Plain http is opened up only for an address that is not loopback.
+        assert!(served_ip(at("0.0.0.0:1")).is_loopback());
+        assert!(!served_ip(at("192.0.2.7:1")).is_loopback());
     }
 }
