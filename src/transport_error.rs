@@ -93,6 +93,8 @@ pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
     source: Option<Box<dyn StdError + Send + Sync>>,
+    /// The proxy (`host:port`) the request went through, for the logs.
+    proxy: Option<Box<str>>,
 }
 
 impl TransportError {
@@ -102,6 +104,7 @@ impl TransportError {
             kind,
             message: message.into(),
             source: None,
+            proxy: None,
         }
     }
 
@@ -124,6 +127,20 @@ impl TransportError {
     /// Whether the proxy refused the tunnel ([`TransportErrorKind::Proxy`]).
     pub fn is_proxy(&self) -> bool {
         self.kind.is_proxy()
+    }
+
+    /// Notes that the request went through the proxy at `host_port` (shown
+    /// by the request logs).
+    #[cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
+    pub(crate) fn through_proxy(mut self, host_port: String) -> Self {
+        self.proxy = Some(host_port.into());
+        self
+    }
+
+    /// The proxy the request went through, as `host:port`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn proxy(&self) -> Option<&str> {
+        self.proxy.as_deref()
     }
 }
 

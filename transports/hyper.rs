@@ -12,7 +12,10 @@
 //! - URIs are absolute (the core builds them so); plain `http://` is refused
 //!   before connecting unless the host is loopback or it was allowed.
 //! - The whole call, the wait for a turn and the response body included,
-//!   has one deadline; the connect step has its own, shorter limit.
+//!   has one deadline; making the connection (TCP, a proxy's `CONNECT`, the
+//!   TLS handshake) has its own, shorter limit, as on ureq.
+//! - A response head over [`TransportConfig::max_header_bytes`] or with more
+//!   than 100 fields is refused, as on ureq.
 //! - The body is read frame by frame and counted, so an oversized or endless
 //!   body fails with [`TransportErrorKind::BodyTooLarge`] without buffering
 //!   the rest, and a body cut short says how much of it came.
@@ -20,8 +23,9 @@
 //!   process default would panic at run time), trusting the Mozilla roots of
 //!   `webpki-roots`, the system's roots when asked, and any extra roots given.
 //! - Proxies follow [`TransportConfig::proxy`] (the environment by default,
-//!   read as curl does): a proxied connection is a `CONNECT` tunnel made by
-//!   hyper-util's [`Tunnel`], with TLS to the API inside it.
+//!   read as curl does): a proxied connection is a `CONNECT` tunnel (made
+//!   here, with the crate's `User-Agent`, so that a refusal keeps the
+//!   proxy's status), with TLS to the API inside it.
 //!
 //! ```no_run
 //! use coxedge_images::transports::hyper::HyperClient;
@@ -58,7 +62,7 @@ use tokio::sync::{Semaphore, TryAcquireError};
 
 use super::config::wording::{self, Malformed};
 use super::config::{bounded, header_limit, native_roots};
-use super::proxy::{ProxyRules, ProxyUrl, wording as proxy_wording};
+use super::proxy::{ProxyRules, ProxyUrl, mark_proxy, wording as proxy_wording};
 use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
@@ -421,11 +425,12 @@ impl AsyncTransport for HyperTransport {
             result
         };
         let outcome = tokio::time::timeout_at(deadline, call).await;
-        match outcome {
+        let result = match outcome {
             Ok(result) => result,
             Err(_) if queued => Err(wording::no_turn_within(timeout, self.config.max_in_flight)),
             Err(_) => Err(wording::no_response_within(timeout)),
-        }
+        };
+        mark_proxy(result, proxy)
     }
 }
 

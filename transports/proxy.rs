@@ -258,6 +258,30 @@ impl ProxyUrl {
     }
 }
 
+/// Put in a response's extensions by the transports when it came through a
+/// proxy (`host:port`), for the request logs.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) struct ThroughProxy(pub(crate) String);
+
+/// Marks `answer` as having come through `proxy`, when there was one.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+pub(crate) fn mark_proxy<T>(
+    answer: Result<http::Response<T>, TransportError>,
+    proxy: Option<&ProxyUrl>,
+) -> Result<http::Response<T>, TransportError> {
+    let Some(proxy) = proxy else { return answer };
+    match answer {
+        Ok(mut response) => {
+            response
+                .extensions_mut()
+                .insert(ThroughProxy(proxy.host_port()));
+            Ok(response)
+        }
+        Err(error) => Err(error.through_proxy(proxy.host_port())),
+    }
+}
+
 /// How a proxy's answer to `CONNECT` went, in the words both transports use.
 #[cfg(any(feature = "ureq", feature = "hyper"))]
 pub(crate) mod wording {

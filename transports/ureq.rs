@@ -51,7 +51,7 @@ use http::{Request, Response};
 
 use super::config::wording::{self, MAX_HEADER_FIELDS, Malformed};
 use super::config::{bounded, header_limit, native_roots};
-use super::proxy::{ProxyRules, ProxyUrl, wording as proxy_wording};
+use super::proxy::{ProxyRules, ProxyUrl, mark_proxy, wording as proxy_wording};
 use super::{Client, Transport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
@@ -271,7 +271,10 @@ impl Resolver for CachingResolver {
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
-        let result = self.exchange(request);
+        let through = self
+            .proxies
+            .route(request.uri(), self.config.allow_insecure_http)?;
+        let result = mark_proxy(self.exchange(request, through), through);
         if let Err(error) = &result {
             if matches!(
                 error.kind(),
@@ -287,10 +290,11 @@ impl Transport for UreqTransport {
 }
 
 impl UreqTransport {
-    fn exchange(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        let through = self
-            .proxies
-            .route(request.uri(), self.config.allow_insecure_http)?;
+    fn exchange(
+        &self,
+        request: Request<Vec<u8>>,
+        through: Option<&ProxyUrl>,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
         let proxy = through.map(ureq_proxy).transpose()?;
         let (parts, body) = request.into_parts();
         // An empty body is sent as no body at all (no `Content-Length: 0` on
