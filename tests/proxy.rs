@@ -160,6 +160,7 @@ fn a_proxy_refusing_the_tunnel_says_so_once_on_both_transports() {
                 Some(TransportErrorKind::Proxy),
                 "{case}: {error}"
             );
+            assert!(error.is_proxy() && !error.is_connect(), "{case}");
             let transport = std::error::Error::source(&error)
                 .and_then(|e| e.downcast_ref::<coxedge_images::TransportError>())
                 .expect("the transport error is the source");

@@ -383,7 +383,7 @@ fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Optio
 
 impl AsyncTransport for HyperTransport {
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        super::security::check_request_security(request.uri(), self.config.allow_insecure_http)?;
         let proxy = self
             .proxies
             .route(request.uri(), self.config.allow_insecure_http)?;
