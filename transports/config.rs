@@ -151,8 +151,8 @@ impl TransportConfig {
     }
 
     /// The default [`TransportConfig::max_in_flight`], chosen by
-    /// measurement: 200 concurrent calls through one transport to a
-    /// loopback server (median calls/s of 5 rounds, on 2 shared cores).
+    /// measurement. 200 concurrent calls through one transport to a
+    /// loopback server (median calls/s of 5 rounds, on 2 shared cores):
     ///
     /// | limit | answer at once | answer after 5 ms | after 50 ms | connections |
     /// |------:|---------------:|------------------:|------------:|------------:|
@@ -161,13 +161,18 @@ impl TransportConfig {
     /// |    32 |         37 700 |             5 100 |         564 |          32 |
     /// |    64 |         29 300 |             9 200 |         974 |       64–67 |
     ///
-    /// When the server answers at once, 16 reaches about 93 % of the best
-    /// rate and 64 is slower than 16 (more connections than cores to serve
-    /// them). When it takes time to answer, the rate grows with the limit,
-    /// and so does the load put on the API and the connections held open:
-    /// 16 keeps one client to 16 connections, and a bulk job against a
-    /// server that allows more can raise it.
-    pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+    /// And the benchmark report's 64 gets in flight against the simulator,
+    /// as a share of raw hyper-util's rate with no limit (medians of 21
+    /// rounds, two runs, client CPU / wall): 16 gave 0.88–0.91 / 0.87–0.94,
+    /// 32 gave 0.90–0.98 / 0.93–1.06, 64 gave 0.81–0.85 / 0.75–0.90.
+    ///
+    /// 32 is the best rate in both when the server answers at once (64 is
+    /// slower: more connections than cores to serve them); when the server
+    /// takes time to answer, the rate grows with the limit, and so do the
+    /// load put on the API and the connections held open (one client holds
+    /// at most 32). A bulk job against a server that allows more can raise
+    /// it; a client that must hold fewer connections can lower it.
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 
     /// The default [`TransportConfig::pool_idle_timeout`].
     pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
