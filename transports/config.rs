@@ -163,13 +163,12 @@ impl TransportConfig {
     ///
     /// And the benchmark report's 64 gets in flight against the simulator,
     /// as a share of raw hyper-util's rate with no limit (medians of 21
-    /// rounds, four runs on a loaded machine, client CPU / wall): 16 gave
-    /// 0.88–0.92 / 0.87–0.97, 32 gave 0.90–0.98 / 0.90–1.06 (and 0.85–0.88
-    /// / 0.87–0.89 in the runs' other row with the same setting: the noise),
-    /// 64 gave 0.81–0.88 / 0.75–0.90.
+    /// rounds, six runs on a loaded machine, client CPU / wall): 16 gave
+    /// 0.88–0.95 / 0.87–1.03, 32 gave 0.88–0.98 / 0.90–1.06, 64 gave
+    /// 0.81–0.88 / 0.75–0.91.
     ///
     /// 32 is the best rate when the server answers at once in the first
-    /// table and no worse than 16 in the second (64 is slower: more
+    /// table and within noise of 16 in the second (64 is slower: more
     /// connections than cores to serve them); when the server takes time
     /// to answer, the rate grows with the limit, and so do the load put on
     /// the API and the connections held open (one client holds at most 32).

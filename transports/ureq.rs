@@ -8,7 +8,11 @@
 //! - no redirects are followed here: the core decides (same origin only), so
 //!   the `MC-Api-Key` header never reaches another origin;
 //! - `timeout_global` bounds the whole call, body included, and
-//!   `timeout_connect` the connection set-up (TCP and TLS);
+//!   `timeout_connect` the connection set-up (TCP, a proxy's `CONNECT` and
+//!   TLS); the socket is given those deadlines rounded up to 10 ms, so that
+//!   a pooled call does not reset its timeouts on every read and write;
+//! - response heads over [`TransportConfig::max_header_bytes`] or with more
+//!   than 100 fields are refused, as on hyper;
 //! - pooled connections idle for longer than
 //!   [`TransportConfig::pool_idle_timeout`] are not reused (`max_idle_age`);
 //! - the body is read and counted here, so an oversized or endless body
