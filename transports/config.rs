@@ -137,23 +137,10 @@ impl TransportConfig {
         self
     }
 
-    /// The default [`TransportConfig::max_in_flight`], chosen by
-    /// measurement: 200 concurrent calls through one transport to a
-    /// loopback server (median calls/s of 5 rounds, on 2 shared cores).
-    ///
-    /// | limit | answer at once | answer after 5 ms | after 50 ms | connections |
-    /// |------:|---------------:|------------------:|------------:|------------:|
-    /// |     8 |         20 200 |             1 460 |         158 |           8 |
-    /// |    16 |         35 200 |             2 900 |         304 |          16 |
-    /// |    32 |         37 700 |             5 100 |         564 |          32 |
-    /// |    64 |         29 300 |             9 200 |         974 |       64–67 |
-    ///
-    /// When the server answers at once, 16 reaches about 93 % of the best
-    /// rate and 64 is slower than 16 (more connections than cores to serve
-    /// them). When it takes time to answer, the rate grows with the limit,
-    /// and so does the load put on the API and the connections held open:
-    /// 16 keeps one client to 16 connections, and a bulk job against a
-    /// server that allows more can raise it.
+    /// The default [`TransportConfig::max_in_flight`]: enough to keep a
+    /// fast server busy from one client, while holding one client to that
+    /// many connections to the API. A bulk job against a server that allows
+    /// more may raise it (README, Performance, has the measurements).
     pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 
     /// The default [`TransportConfig::pool_idle_timeout`].

@@ -4,7 +4,7 @@
 //! - One pooled client per [`HyperTransport`]; clones share it. HTTP/1.1
 //!   carries one request per connection at a time, so at most
 //!   [`TransportConfig::max_in_flight`] requests (default
-//!   [`DEFAULT_MAX_IN_FLIGHT`]) are sent at once and the rest wait their
+//!   [`TransportConfig::DEFAULT_MAX_IN_FLIGHT`]) are sent at once and the rest wait their
 //!   turn: many concurrent calls then share a few pooled connections instead
 //!   of opening one each. The wait for a turn counts against the request
 //!   timeout. Idle connections are dropped after
@@ -61,10 +61,6 @@ use super::config::{bounded, native_roots, wording};
 use super::proxy::ProxyRules;
 use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
-
-/// How many requests one [`HyperTransport`] (and its clones) sends at once
-/// unless told otherwise: [`TransportConfig::DEFAULT_MAX_IN_FLIGHT`].
-pub const DEFAULT_MAX_IN_FLIGHT: usize = TransportConfig::DEFAULT_MAX_IN_FLIGHT;
 
 /// An async [`AsyncTransport`] over one pooled hyper client. Cheap to clone;
 /// clones share the connection pool and the in-flight limit. Needs a tokio
@@ -127,17 +123,6 @@ impl HyperTransport {
             config: Arc::new(config),
             proxies,
         })
-    }
-
-    /// Sends at most `limit` requests at once (at least 1), as
-    /// [`TransportConfig::max_in_flight`] does; the others wait for a turn,
-    /// within their timeout. This bounds the connections opened to the API.
-    /// Clones made after this call share the new limit.
-    pub fn max_in_flight(mut self, limit: usize) -> Self {
-        let config = TransportConfig::clone(&self.config).max_in_flight(limit);
-        self.in_flight = Arc::new(Turns::new(config.max_in_flight));
-        self.config = Arc::new(config);
-        self
     }
 
     /// The settings this transport was built with.
