@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | `coxedge_images` | INFO span `call` | one per call: `operation`, `method`, `path`, and when it ends `status`, `attempts`, `requests`, `elapsed_ms`, `body_bytes` |
 //! | `coxedge_images` | DEBUG | the call's end (`outcome`) |
-//! | `coxedge_images::http` | DEBUG | one line per HTTP request of the crate's operations, answered or failed (from the core's `Answered` event) |
+//! | `coxedge_images::http` | DEBUG | one line per HTTP request of the crate's operations, answered or failed (from the core's `Answered` event), with the proxy's `host:port` when it went through one |
 //! | `coxedge_images::http` | TRACE | the request line and headers, the status line and headers, redacted |
 //! | `coxedge_images::retry` | INFO | each retry: `reason`, `wait_ms` |
 //! | `coxedge_images::task` | DEBUG | each task poll: `status`, `next_poll_ms` |
@@ -86,6 +86,7 @@ mod enabled {
 
     use super::{REDACTED, looks_secret, redact_query};
     use crate::transports::drive::Clock;
+    use crate::transports::proxy::ThroughProxy;
     use crate::{API_KEY_HEADER, Error, Event, TransportError};
 
     /// The log of one call: its span, and what the span records at the end.
@@ -102,6 +103,8 @@ mod enabled {
         attempt: u32,
         status: Option<u16>,
         body_bytes: usize,
+        /// The proxy (`host:port`) the last request went through.
+        proxy: Option<String>,
     }
 
     impl CallLog {
@@ -130,6 +133,7 @@ mod enabled {
                 attempt: 0,
                 status: None,
                 body_bytes: 0,
+                proxy: None,
             }
         }
 
@@ -181,7 +185,14 @@ mod enabled {
 
         /// The answer (or failure) to the request just sent: its status
         /// line and headers at TRACE.
-        pub(crate) fn answered(&self, answer: &Result<Response<Vec<u8>>, TransportError>) {
+        pub(crate) fn answered(&mut self, answer: &Result<Response<Vec<u8>>, TransportError>) {
+            self.proxy = match answer {
+                Ok(response) => response
+                    .extensions()
+                    .get::<ThroughProxy>()
+                    .map(|p| p.0.clone()),
+                Err(error) => error.proxy().map(str::to_owned),
+            };
             let _entered = self.span.enter();
             if let Ok(response) = answer {
                 if tracing::enabled!(target: "coxedge_images::http", Level::TRACE) {
@@ -247,6 +258,13 @@ mod enabled {
                         .take()
                         .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
                     let ms = took.as_millis() as u64;
+                    // Host and port only: the transports never hand over
+                    // the proxy's credentials.
+                    let proxy = self.proxy.take();
+                    let through = proxy
+                        .as_deref()
+                        .map(|p| format!(", through the proxy {p}"))
+                        .unwrap_or_default();
                     match (status, failure) {
                         (Some(status), _) => tracing::debug!(
                             target: "coxedge_images::http",
@@ -257,7 +275,8 @@ mod enabled {
                             elapsed_ms = ms,
                             attempt = *attempt,
                             body_bytes = *body_bytes,
-                            "{} {} {} {ms} ms attempt {}, {} bytes",
+                            proxy = proxy.as_deref(),
+                            "{} {} {} {ms} ms attempt {}, {} bytes{through}",
                             method,
                             path,
                             status,
@@ -275,7 +294,8 @@ mod enabled {
                                 elapsed_ms = ms,
                                 attempt = *attempt,
                                 body_bytes = 0,
-                                "{} {} failed: {failure} {ms} ms attempt {}",
+                                proxy = proxy.as_deref(),
+                                "{} {} failed: {failure} {ms} ms attempt {}{through}",
                                 method,
                                 path,
                                 attempt,

@@ -333,6 +333,14 @@ impl Error {
         )
     }
 
+    /// The proxy refused the tunnel to the server
+    /// ([`TransportErrorKind::Proxy`]): credentials wanted or rejected, the
+    /// destination not allowed, or another non-2xx answer to `CONNECT`.
+    /// Nothing reached the server, and the call was not retried.
+    pub fn is_proxy(&self) -> bool {
+        self.0.transport_kind == Some(TransportErrorKind::Proxy)
+    }
+
     /// The response body was over the size limit.
     pub fn is_body_too_large(&self) -> bool {
         self.0.transport_kind == Some(TransportErrorKind::BodyTooLarge)
