@@ -13,6 +13,7 @@ use coxedge_images::{
 
 use crate::args::{Command, CreateArgs, ListArgs, WaitArgs};
 use crate::backend::Backend;
+use crate::confirm;
 use crate::error::CliError;
 use crate::output;
 
@@ -33,12 +34,24 @@ pub fn execute(backend: &dyn Backend, command: &Command, json: bool) -> Result<(
         }
         Command::Resolve { reference } => resolve(backend, reference, json),
         Command::Create(args) => create(backend, args, json),
-        Command::Delete { id, wait } => delete(backend, id, *wait, json),
+        Command::Delete { id, yes, wait } => delete(backend, id, *yes, *wait, json),
         Command::Task { id, wait } => task(backend, id, *wait, json),
-        // Served by `serve`, before any backend is made.
-        Command::Simulator(_) => Err(CliError::usage(
-            "the simulator command does not run against an API",
-        )),
+        // Served before any backend is made.
+        Command::Simulator(_) | Command::Config(_) | Command::Completions { .. } | Command::Man => {
+            Err(CliError::usage("this command does not run against an API"))
+        }
+    }
+}
+
+/// Refuses, before anything is started or sent, a command that would have
+/// to ask a question where nobody can answer: `delete` without `--yes`
+/// when stdin or stderr is not a terminal.
+pub fn preflight(command: &Command) -> Result<(), CliError> {
+    match command {
+        Command::Delete { id, yes: false, .. } if !confirm::interactive() => {
+            Err(confirm::refusal(id))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -113,7 +126,18 @@ fn create(backend: &dyn Backend, args: &CreateArgs, json: bool) -> Result<(), Cl
     follow(backend, started, args.wait, json)
 }
 
-fn delete(backend: &dyn Backend, id: &ImageId, wait: WaitArgs, json: bool) -> Result<(), CliError> {
+/// `delete`: without `--yes`, the image is shown and the deletion
+/// confirmed first (a terminal is needed for that: see [`preflight`]).
+fn delete(
+    backend: &dyn Backend,
+    id: &ImageId,
+    yes: bool,
+    wait: WaitArgs,
+    json: bool,
+) -> Result<(), CliError> {
+    if !yes {
+        confirm::confirm(&backend.get_image(id)?)?;
+    }
     let started = backend.delete_image(id)?;
     follow(backend, started, wait, json)
 }
