@@ -10,7 +10,7 @@ use coxedge_images::Endpoint;
 use coxedge_images::simulator::Simulator;
 
 use crate::args::{Cli, Command, GlobalArgs};
-use crate::backend;
+use crate::client::{self, Reporter};
 use crate::commands;
 use crate::completions;
 use crate::config::{self, KeySource, RawKey, Target};
@@ -89,8 +89,9 @@ fn execute(cli: &Cli, global: &GlobalArgs, key: Option<RawKey>) -> Result<(), Cl
     // Bound before the client, so the simulator (if any) stops after it.
     let (endpoint, simulator) = connect_target(config::resolve(global, key)?)?;
     let transport = config::transport(global, simulator.is_some())?;
-    let backend = backend::connect(global.transport, endpoint, transport)?;
-    commands::execute(backend.as_ref(), &cli.command, global.json)
+    let reporter = Reporter::default();
+    let client = client::connect(global.transport, endpoint, transport, reporter.clone())?;
+    commands::execute(&client, &reporter, &cli.command, global.json)
 }
 
 /// The endpoint to talk to, starting the built-in simulator (and saying so,

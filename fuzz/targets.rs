@@ -428,11 +428,11 @@ pub fn exchange(data: &[u8]) {
         let next = call.poll(now);
         while let Some(event) = call.poll_event() {
             check_event(&event);
-            if let Event::Retrying(r) = &event {
-                if !r.reason.starts_with("redirected") {
-                    assert!(r.wait >= policy.min_delay, "a retry after {:?}", r.wait);
+            if let Event::Retrying { reason, wait, .. } = &event {
+                if !reason.starts_with("redirected") {
+                    assert!(*wait >= policy.min_delay, "a retry after {wait:?}");
                 }
-                assert!(r.wait <= policy.max_delay, "a retry after {:?}", r.wait);
+                assert!(*wait <= policy.max_delay, "a retry after {wait:?}");
             }
         }
         match next {
@@ -662,8 +662,8 @@ pub fn task_poller(data: &[u8]) {
         let next = wait.poll(now);
         while let Some(event) = wait.poll_event() {
             check_event(&event);
-            if let Event::Retrying(r) = &event {
-                assert!(r.wait >= floor, "a retry after {:?}", r.wait);
+            if let Event::Retrying { wait, .. } = &event {
+                assert!(*wait >= floor, "a retry after {wait:?}");
             }
         }
         let must_end = matches!(

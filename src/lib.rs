@@ -124,7 +124,7 @@ pub use filter::{ImageFilter, resolve};
 pub use id::{IdKind, ImageId, ParseIdError};
 pub use image::{Image, ImageList, ListMetadata, SYSTEM_SLUG};
 pub use list_options::{ImageType, ListOptions};
-pub use operation::{Answered, Call, Event, Next, Operation, PageRead, Retrying, TaskPolled};
+pub use operation::{Call, Event, Next, Operation};
 pub use paging::{ListAll, MAX_IMAGES, MAX_PAGES, Resolve};
 pub use poller::{PollAction, PollPolicy, TaskPoller};
 pub use reference::ImageReference;
@@ -144,28 +144,6 @@ pub use time;
 /// URIs, headers) the core builds and reads, whatever `http` version their
 /// own dependencies use.
 pub use http;
-
-/// Moved to [`transports::check_request_security`]; kept so code written
-/// against 0.1 still compiles, with a warning naming the new path.
-#[deprecated(
-    since = "0.1.1",
-    note = "use coxedge_images::transports::check_request_security"
-)]
-#[doc(hidden)]
-pub fn check_request_security(
-    uri: &http::Uri,
-    allow_insecure_http: bool,
-) -> Result<(), TransportError> {
-    transports::check_request_security(uri, allow_insecure_http)
-}
-
-/// No longer public: the core's own test for where plain http is allowed.
-/// Kept so code written against 0.1 still compiles, with a warning.
-#[deprecated(since = "0.1.1", note = "an internal check; compare the host yourself")]
-#[doc(hidden)]
-pub fn is_loopback(url: &url::Url) -> bool {
-    endpoint::is_loopback(url)
-}
 
 #[path = "../transports/mod.rs"]
 pub mod transports;

@@ -97,92 +97,79 @@ pub trait Operation {
 /// Something an operation reports to its driver, for progress lines,
 /// observers and logs. No event ever holds the API key: paths carry no
 /// query, and reasons are redacted.
+///
+/// The enum and each variant are non-exhaustive: match with `..`, and keep
+/// a `_` arm, so new events and fields are not breaking changes.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Event {
     /// A request came back: a response or a transport failure.
-    Answered(Answered),
+    #[non_exhaustive]
+    Answered {
+        /// The operation, e.g. `"list_all_images"`.
+        operation: &'static str,
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+        /// The status, when a response arrived.
+        status: Option<StatusCode>,
+        /// Why no response arrived, when none did.
+        failure: Option<String>,
+        /// The attempt this request belonged to, counting from 1 (in a task
+        /// wait, the number of the request within the wait).
+        attempt: u32,
+        /// Time since the operation's first request.
+        elapsed: Duration,
+        /// The length of the response body (0 without a response).
+        body_bytes: usize,
+    },
     /// The last attempt failed and will be retried after a wait.
-    Retrying(Retrying),
-    /// One page of a list was read.
-    Page(PageRead),
-    /// A task poll got through (or failed and is retried).
-    TaskPolled(TaskPolled),
-}
-
-/// [`Event::Answered`]: what a log line about one request needs.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Answered {
-    /// The operation, e.g. `"list_all_images"`.
-    pub operation: &'static str,
-    /// The request's method.
-    pub method: Method,
-    /// The request's path, without its query.
-    pub path: String,
-    /// The status, when a response arrived.
-    pub status: Option<StatusCode>,
-    /// Why no response arrived, when none did.
-    pub failure: Option<String>,
-    /// The attempt this request belonged to, counting from 1 (in a task
-    /// wait, the number of the request within the wait).
-    pub attempt: u32,
-    /// Time since the operation's first request.
-    pub elapsed: Duration,
-    /// The length of the response body (0 without a response).
-    pub body_bytes: usize,
-}
-
-/// [`Event::Retrying`]: one line's worth about a retry.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Retrying {
-    /// The operation.
-    pub operation: &'static str,
-    /// The request's method.
-    pub method: Method,
-    /// The request's path, without its query.
-    pub path: String,
-    /// What failed (`"HTTP 503 Service Unavailable"`, a transport failure,
-    /// `"redirected …"`).
-    pub reason: String,
-    /// The attempt that just ended, counting from 1.
-    pub attempt: u32,
-    /// How long the driver waits before the next attempt.
-    pub wait: Duration,
-}
-
-/// [`Event::Page`]: one page of a listing read.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct PageRead {
-    /// The operation.
-    pub operation: &'static str,
-    /// The page number the client asked for.
-    pub page: u32,
-    /// Images on the page.
-    pub received: usize,
-    /// Of those, images not seen on an earlier page.
-    pub new: usize,
-    /// Distinct images gathered so far.
-    pub gathered: usize,
-    /// The server's `recordCount`, when sent.
-    pub record_count: Option<u64>,
-}
-
-/// [`Event::TaskPolled`]: the task as last seen, after each answered poll.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct TaskPolled {
-    /// The operation.
-    pub operation: &'static str,
-    /// The task as last seen.
-    pub task: Task,
-    /// Time since the wait started.
-    pub elapsed: Duration,
-    /// How long until the next poll, when the wait goes on (`None` once it
-    /// is over).
-    pub next_poll: Option<Duration>,
+    #[non_exhaustive]
+    Retrying {
+        /// The operation.
+        operation: &'static str,
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+        /// What failed (`"HTTP 503 Service Unavailable"`, a transport
+        /// failure, `"redirected …"`).
+        reason: String,
+        /// The attempt that just ended, counting from 1.
+        attempt: u32,
+        /// How long the driver waits before the next attempt.
+        wait: Duration,
+    },
+    /// One page of a listing was read.
+    #[non_exhaustive]
+    Page {
+        /// The operation.
+        operation: &'static str,
+        /// The page number the client asked for.
+        page: u32,
+        /// Images on the page.
+        received: usize,
+        /// Of those, images not seen on an earlier page.
+        new: usize,
+        /// Distinct images gathered so far.
+        gathered: usize,
+        /// The server's `recordCount`, when sent.
+        record_count: Option<u64>,
+    },
+    /// A task poll got an answer (or failed and is retried).
+    #[non_exhaustive]
+    TaskPolled {
+        /// The operation.
+        operation: &'static str,
+        /// The task as last seen.
+        task: Task,
+        /// Time since the wait started.
+        elapsed: Duration,
+        /// How long until the next poll, when the wait goes on (`None` once
+        /// it is over).
+        next_poll: Option<Duration>,
+    },
 }
 
 /// The state of a [`Call`].
@@ -319,14 +306,14 @@ impl<T> Operation for Call<T> {
             } => {
                 let request = self.exchange.request();
                 let key = api_key_of(request);
-                self.events.push_back(Event::Retrying(Retrying {
+                self.events.push_back(Event::Retrying {
                     operation: self.operation,
                     method: request.method().clone(),
                     path: redacted(request.uri().path().to_owned(), key),
                     reason: redacted(reason, key),
                     attempt,
                     wait,
-                }));
+                });
                 self.state = CallState::Ready(Some(later(now, wait)));
             }
         }
@@ -358,7 +345,7 @@ pub(crate) fn answered(
         Ok(response) => (Some(response.status()), None, response.body().len()),
         Err(error) => (None, Some(redacted(error.to_string(), key)), 0),
     };
-    Event::Answered(Answered {
+    Event::Answered {
         operation,
         method: request.method().clone(),
         path: redacted(request.uri().path().to_owned(), key),
@@ -367,7 +354,7 @@ pub(crate) fn answered(
         attempt,
         elapsed,
         body_bytes,
-    })
+    }
 }
 
 /// `now + wait`, saturating far in the future instead of overflowing.

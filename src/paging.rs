@@ -33,7 +33,7 @@ use crate::filter::resolve;
 use crate::id::ImageId;
 use crate::image::{Image, ImageList, ListMetadata, page_size};
 use crate::list_options::ListOptions;
-use crate::operation::{Call, Event, Next, Operation, PageRead};
+use crate::operation::{Call, Event, Next, Operation};
 use crate::reference::ImageReference;
 use crate::retry::RetryPolicy;
 use crate::transport_error::TransportError;
@@ -138,14 +138,14 @@ impl ListAll {
             self.asked.page_size = page_size(&self.asked, &page.metadata, received);
             self.metadata = Some(page.metadata);
         }
-        self.events.push_back(Event::Page(PageRead {
+        self.events.push_back(Event::Page {
             operation: self.operation,
             page: self.page,
             received,
             new,
             gathered: self.images.len(),
             record_count,
-        }));
+        });
         let gathered = self.images.len();
         let Some(total) = record_count else {
             return self.complete();

@@ -8,7 +8,7 @@ use http::Response;
 
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::operation::{Event, Next, Operation, Retrying, TaskPolled, answered, redacted};
+use crate::operation::{Event, Next, Operation, answered, redacted};
 use crate::poller::{PollAction, PollPolicy, TaskPoller};
 use crate::request::api_key_of;
 use crate::task::Task;
@@ -106,23 +106,23 @@ impl Operation for WaitTask {
         if let Some((reason, attempt, wait)) = poller.take_retry() {
             let request = poller.request();
             let key = api_key_of(request);
-            self.events.push_back(Event::Retrying(Retrying {
+            self.events.push_back(Event::Retrying {
                 operation: "wait_for_task",
                 method: request.method().clone(),
                 path: redacted(request.uri().path().to_owned(), key),
                 reason: redacted(reason, key),
                 attempt,
                 wait,
-            }));
+            });
         }
-        self.events.push_back(Event::TaskPolled(TaskPolled {
+        self.events.push_back(Event::TaskPolled {
             operation: "wait_for_task",
             task: poller.last().clone(),
             elapsed,
             next_poll: poller
                 .next_request_at()
                 .map(|at| at.saturating_duration_since(now)),
-        }));
+        });
     }
 
     fn poll_event(&mut self) -> Option<Event> {

@@ -229,8 +229,15 @@ fn the_operation_runs_by_hand_and_reports_each_page() {
     let result = loop {
         let next = op.poll(now);
         while let Some(event) = op.poll_event() {
-            if let Event::Page(p) = event {
-                pages.push((p.page, p.received, p.new, p.gathered));
+            if let Event::Page {
+                page,
+                received,
+                new,
+                gathered,
+                ..
+            } = event
+            {
+                pages.push((page, received, new, gathered));
             }
         }
         match next {

@@ -1554,7 +1554,7 @@ fn run_ureq(row: &Row) -> Result<(), String> {
     let client = Client::ureq_with(setup.endpoint(), config())
         .expect("client")
         .with_retry_policy(policy(row))
-        .on_retry(record);
+        .on_event(record);
     let op = row.op;
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
@@ -1577,7 +1577,7 @@ fn run_hyper(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), String>
     let client = HyperClient::hyper_with(setup.endpoint(), config())
         .expect("client")
         .with_retry_policy(policy(row))
-        .on_retry(record);
+        .on_event(record);
     let started = Instant::now();
     let result = runtime.block_on(async {
         let call = async {

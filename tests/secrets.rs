@@ -72,14 +72,14 @@ fn ureq_client(endpoint: Endpoint, notices: &Notices) -> UreqClient {
     Client::ureq_with(endpoint, config())
         .expect("client")
         .with_retry_policy(policy())
-        .on_retry(record_into(notices))
+        .on_event(record_into(notices))
 }
 
 fn hyper_client(endpoint: Endpoint, notices: &Notices) -> HyperClient {
     HyperClient::hyper_with(endpoint, config())
         .expect("client")
         .with_retry_policy(policy())
-        .on_retry(record_into(notices))
+        .on_event(record_into(notices))
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -512,18 +512,18 @@ fn a_task_wait_reports_its_retries_and_when_it_polls_next() {
     let retries: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            Event::Retrying(r) => Some(r),
+            Event::Retrying { reason, wait, .. } => Some((reason, *wait)),
             _ => None,
         })
         .collect();
     assert_eq!(retries.len(), 1, "{events:#?}");
-    assert!(retries[0].reason.contains("503"), "{:?}", retries[0]);
+    assert!(retries[0].0.contains("503"), "{:?}", retries[0]);
     // The server said 0 s; the wait's floor is its first interval.
-    assert_eq!(retries[0].wait, Duration::from_secs(2));
+    assert_eq!(retries[0].1, Duration::from_secs(2));
     let next_polls: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            Event::TaskPolled(t) => Some(t.next_poll),
+            Event::TaskPolled { next_poll, .. } => Some(*next_poll),
             _ => None,
         })
         .collect();

@@ -1,7 +1,6 @@
 //! Settings shared by the transports and the facades.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::proxy::{ProxyConfig, ProxyUrl};
@@ -232,21 +231,6 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
 pub(crate) fn bounded(timeout: Duration) -> Duration {
     timeout.min(MAX_TIMEOUT)
 }
-
-/// Told to the facade's observer before each wait: one line's worth.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RetryNotice {
-    /// What failed (`"HTTP 503 Service Unavailable"`, `"timed out: …"`).
-    pub reason: String,
-    /// The attempt that just ended, counting from 1.
-    pub attempt: u32,
-    /// How long the client waits before the next attempt.
-    pub wait: Duration,
-}
-
-/// The observer a facade calls on each retry.
-pub(crate) type Observer = Arc<dyn Fn(&RetryNotice) + Send + Sync>;
 
 /// The words both transports use for the same failure, so that a failure
 /// reads the same whichever transport met it, with no library's names.

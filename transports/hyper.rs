@@ -279,7 +279,7 @@ fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Optio
 
 impl AsyncTransport for HyperTransport {
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        super::security::check_request_security(request.uri(), self.config.allow_insecure_http)?;
         self.proxies
             .route(request.uri(), self.config.allow_insecure_http)?;
         // One deadline, and one timer, for the whole call: a call that waits

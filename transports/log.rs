@@ -225,97 +225,128 @@ mod enabled {
             let now = clock.now();
             let _entered = self.span.enter();
             match event {
-                Event::Answered(a) => {
+                Event::Answered {
+                    operation,
+                    method,
+                    path,
+                    status,
+                    failure,
+                    attempt,
+                    body_bytes,
+                    ..
+                } => {
                     if self.requests == 0 {
-                        self.span.record("operation", a.operation);
+                        self.span.record("operation", *operation);
                     }
                     self.requests += 1;
-                    self.attempt = a.attempt;
-                    self.status = a.status.map(|s| s.as_u16());
-                    self.body_bytes += a.body_bytes;
+                    self.attempt = *attempt;
+                    self.status = status.map(|s| s.as_u16());
+                    self.body_bytes += *body_bytes;
                     let took = self
                         .sent_at
                         .take()
                         .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
                     let ms = took.as_millis() as u64;
-                    match (&a.status, &a.failure) {
+                    match (status, failure) {
                         (Some(status), _) => tracing::debug!(
                             target: "coxedge_images::http",
-                            operation = a.operation,
-                            method = a.method.as_str(),
-                            path = a.path.as_str(),
+                            operation = *operation,
+                            method = method.as_str(),
+                            path = path.as_str(),
                             status = status.as_u16(),
                             elapsed_ms = ms,
-                            attempt = a.attempt,
-                            body_bytes = a.body_bytes,
+                            attempt = *attempt,
+                            body_bytes = *body_bytes,
                             "{} {} {} {ms} ms attempt {}, {} bytes",
-                            a.method,
-                            a.path,
+                            method,
+                            path,
                             status,
-                            a.attempt,
-                            a.body_bytes,
+                            attempt,
+                            body_bytes,
                         ),
                         (None, failure) => {
                             let failure = failure.as_deref().unwrap_or("no response");
                             tracing::debug!(
                                 target: "coxedge_images::http",
-                                operation = a.operation,
-                                method = a.method.as_str(),
-                                path = a.path.as_str(),
+                                operation = *operation,
+                                method = method.as_str(),
+                                path = path.as_str(),
                                 failure,
                                 elapsed_ms = ms,
-                                attempt = a.attempt,
+                                attempt = *attempt,
                                 body_bytes = 0,
                                 "{} {} failed: {failure} {ms} ms attempt {}",
-                                a.method,
-                                a.path,
-                                a.attempt,
+                                method,
+                                path,
+                                attempt,
                             )
                         }
                     }
                 }
-                Event::Retrying(r) => tracing::info!(
+                Event::Retrying {
+                    operation,
+                    method,
+                    path,
+                    reason,
+                    attempt,
+                    wait,
+                    ..
+                } => tracing::info!(
                     target: "coxedge_images::retry",
-                    operation = r.operation,
-                    method = r.method.as_str(),
-                    path = r.path.as_str(),
-                    reason = r.reason.as_str(),
-                    attempt = r.attempt,
-                    wait_ms = r.wait.as_millis() as u64,
+                    operation = *operation,
+                    method = method.as_str(),
+                    path = path.as_str(),
+                    reason = reason.as_str(),
+                    attempt = *attempt,
+                    wait_ms = wait.as_millis() as u64,
                     "retrying {} {} after attempt {} ({}) in {} ms",
-                    r.method,
-                    r.path,
-                    r.attempt,
-                    r.reason,
-                    r.wait.as_millis(),
+                    method,
+                    path,
+                    attempt,
+                    reason,
+                    wait.as_millis(),
                 ),
-                Event::Page(p) => tracing::debug!(
+                Event::Page {
+                    operation,
+                    page,
+                    received,
+                    new,
+                    gathered,
+                    record_count,
+                    ..
+                } => tracing::debug!(
                     target: "coxedge_images::page",
-                    operation = p.operation,
-                    page = p.page,
-                    received = p.received,
-                    new = p.new,
-                    gathered = p.gathered,
-                    record_count = p.record_count,
+                    operation = *operation,
+                    page = *page,
+                    received = *received,
+                    new = *new,
+                    gathered = *gathered,
+                    record_count = *record_count,
                     "page {}: {} images, {} new, {} gathered",
-                    p.page,
-                    p.received,
-                    p.new,
-                    p.gathered,
+                    page,
+                    received,
+                    new,
+                    gathered,
                 ),
-                Event::TaskPolled(t) => {
-                    let next = t.next_poll.map(|d| d.as_millis() as u64);
+                Event::TaskPolled {
+                    operation,
+                    task,
+                    elapsed,
+                    next_poll,
+                    ..
+                } => {
+                    let next = next_poll.map(|d| d.as_millis() as u64);
                     tracing::debug!(
                         target: "coxedge_images::task",
-                        operation = t.operation,
-                        task = t.task.id.as_str(),
-                        status = %t.task.status,
-                        elapsed_ms = t.elapsed.as_millis() as u64,
+                        operation = *operation,
+                        task = task.id.as_str(),
+                        status = %task.status,
+                        elapsed_ms = elapsed.as_millis() as u64,
                         next_poll_ms = next,
                         "task {} {} after {} ms{}",
-                        t.task.id.as_str(),
-                        t.task.status,
-                        t.elapsed.as_millis(),
+                        task.id.as_str(),
+                        task.status,
+                        elapsed.as_millis(),
                         match next {
                             Some(ms) => format!(", next poll in {ms} ms"),
                             None => String::new(),

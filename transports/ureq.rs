@@ -258,7 +258,7 @@ impl Resolver for CachingResolver {
 
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        super::security::check_request_security(request.uri(), self.config.allow_insecure_http)?;
         let result = self.exchange(request);
         if let Err(error) = &result {
             if matches!(
