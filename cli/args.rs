@@ -218,7 +218,15 @@ pub enum Command {
     /// Print the manual page (roff), made from the same definitions as --help.
     ///
     /// coxedge-images man > ~/.local/share/man/man1/coxedge-images.1
-    Man,
+    ///
+    /// With --dir, one page per command is written there instead
+    /// (coxedge-images.1, coxedge-images-delete.1, ...).
+    Man {
+        /// Write every page (the command's and each subcommand's) into
+        /// this directory
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `config`: what the settings are.
@@ -251,6 +259,11 @@ pub struct ListArgs {
     /// Only this status, e.g. READY (case-insensitive)
     #[arg(long, value_name = "S")]
     pub status: Option<String>,
+
+    /// Ask for pages of N images (one request each; every page is read)
+    /// instead of the server's own page size
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub page_size: Option<u32>,
 }
 
 /// The `--image-type` values.

@@ -2,6 +2,8 @@
 //! in [`crate::args`], the ones the parser uses, so neither can drift from
 //! what the command accepts.
 
+use std::path::Path;
+
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -33,13 +35,47 @@ fn script(shell: Shell) -> String {
     }
 }
 
-/// Prints the manual page, section 1, as roff on stdout.
-pub fn man() -> Result<(), CliError> {
+/// The command as the manual pages describe it: the same definitions, with
+/// a one-line summary for the NAME section (the crate's description is
+/// about the library).
+fn documented() -> clap::Command {
+    Cli::command()
+        .name(NAME)
+        .about("list, inspect, resolve, create and delete Cox Edge images")
+}
+
+/// Prints the manual page, section 1, as roff on stdout; or, given `dir`,
+/// writes one page per command there (`coxedge-images.1`,
+/// `coxedge-images-delete.1`, …) and prints their paths.
+pub fn man(dir: Option<&Path>) -> Result<(), CliError> {
+    let Some(dir) = dir else {
+        return print(&page());
+    };
+    let cannot = |e: std::io::Error| {
+        CliError::failed(format!(
+            "cannot write the manual pages into {}: {e}",
+            dir.display()
+        ))
+    };
+    clap_mangen::generate_to(documented(), dir).map_err(cannot)?;
+    let mut written: Vec<String> = std::fs::read_dir(dir)
+        .map_err(cannot)?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            (name.starts_with(NAME) && name.ends_with(".1"))
+                .then(|| dir.join(name).display().to_string())
+        })
+        .collect();
+    written.sort();
+    print(&(written.join("\n") + "\n"))
+}
+
+/// The command's own page.
+fn page() -> String {
     let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command().name(NAME))
-        .render(&mut page)
-        .map_err(|e| CliError::failed(format!("cannot render the manual page: {e}")))?;
-    print(&String::from_utf8_lossy(&page))
+    // Rendering into memory cannot fail.
+    let _ = clap_mangen::Man::new(documented()).render(&mut page);
+    String::from_utf8_lossy(&page).into_owned()
 }
 
 #[cfg(test)]
@@ -56,7 +92,7 @@ mod tests {
             Shell::Elvish,
         ] {
             let script = script(shell);
-            for word in ["list", "delete", "--profile", "--yes"] {
+            for word in ["list", "delete", "profile", "yes", "completions"] {
                 assert!(script.contains(word), "{shell}: no {word}");
             }
         }
@@ -64,14 +100,18 @@ mod tests {
 
     #[test]
     fn the_manual_page_documents_the_commands() {
-        let mut page = Vec::new();
-        clap_mangen::Man::new(Cli::command().name(NAME))
-            .render(&mut page)
-            .unwrap();
-        let page = String::from_utf8(page).unwrap();
-        assert!(page.starts_with(".ie"), "{page}");
+        let page = page();
         assert!(page.contains(".TH coxedge-images 1"), "{page}");
-        for word in ["delete", "completions", "COXEDGE_SERVICE"] {
+        assert!(
+            page.contains("coxedge\\-images \\- list, inspect"),
+            "{page}"
+        );
+        for word in [
+            "delete",
+            "completions",
+            "COXEDGE_SERVICE",
+            "COXEDGE_PROFILE",
+        ] {
             assert!(page.contains(word), "no {word}");
         }
     }

@@ -5,7 +5,8 @@
 //! [`client`] (one client type over either transport), [`commands`] (what
 //! each command does), [`output`] (tables, blocks, JSON), [`error`] (exit
 //! statuses), [`logs`] (`-v` and `RUST_LOG`), [`profile`] (the config
-//! file's profiles), [`show`] (`config show`), [`completions`]
+//! file's profiles), [`progress`] (task waits and pages on stderr),
+//! [`confirm`] (the question `delete` asks), [`show`] (`config show`), [`completions`]
 //! (`completions` and `man`), [`run`] (the whole flow) and [`serve`] (the
 //! `simulator` command).
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ mod error;
 mod logs;
 mod output;
 mod profile;
+mod progress;
 mod run;
 mod serve;
 mod show;

@@ -186,16 +186,19 @@ impl Origins {
     /// about from the parsed `matches`.
     pub fn from_matches(matches: &ArgMatches) -> Self {
         let mut origins = BTreeMap::new();
-        let mut note = |id: &str, flag: &'static str, env: &'static str| {
-            match matches.try_get_raw(id).ok().flatten().and(matches.value_source(id)) {
-                Some(ValueSource::CommandLine) => {
-                    origins.insert(id.to_owned(), Source::Flag(flag));
-                }
-                Some(ValueSource::EnvVariable) => {
-                    origins.insert(id.to_owned(), Source::Env(env));
-                }
-                _ => {}
+        let mut note = |id: &str, flag: &'static str, env: &'static str| match matches
+            .try_get_raw(id)
+            .ok()
+            .flatten()
+            .and(matches.value_source(id))
+        {
+            Some(ValueSource::CommandLine) => {
+                origins.insert(id.to_owned(), Source::Flag(flag));
             }
+            Some(ValueSource::EnvVariable) => {
+                origins.insert(id.to_owned(), Source::Env(env));
+            }
+            _ => {}
         };
         for key in Key::ALL {
             note(key.name(), key.flag(), key.env());
@@ -364,7 +367,10 @@ fn load_from(
         _ => {
             let bytes = read_small_file(&path, "config file", MAX_CONFIG_LEN)?;
             String::from_utf8(bytes).map_err(|e| {
-                let line = line_of(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
+                let line = line_of(
+                    &String::from_utf8_lossy(e.as_bytes()),
+                    e.utf8_error().valid_up_to(),
+                );
                 CliError::usage(format!(
                     "{}:{line}: the config file is not UTF-8 text",
                     path.display()
@@ -499,10 +505,7 @@ fn absolute(value: &str, config: &Path, home: Option<&Path>) -> Result<PathBuf, 
     Ok(if path.is_absolute() {
         path.to_owned()
     } else {
-        config
-            .parent()
-            .unwrap_or_else(|| Path::new("."))
-            .join(path)
+        config.parent().unwrap_or_else(|| Path::new(".")).join(path)
     })
 }
 
@@ -560,12 +563,7 @@ pub fn check_key_file_mode(_path: &Path, _named_at: &Source) -> Result<(), CliEr
 /// given) from the profile, and returns every setting with its source.
 /// `env_key` says whether `COXEDGE_API_KEY` is set: the key a profile's
 /// `api_key_file` holds is used only without it and `--api-key-file`.
-pub fn apply(
-    loaded: Loaded,
-    args: &mut GlobalArgs,
-    origins: &Origins,
-    env_key: bool,
-) -> Effective {
+pub fn apply(loaded: Loaded, args: &mut GlobalArgs, origins: &Origins, env_key: bool) -> Effective {
     let mut values = BTreeMap::new();
     let from_profile = |key: Key| {
         loaded
@@ -589,7 +587,10 @@ pub fn apply(
                 if let Some(path) = slot.as_ref().filter(|p| !p.as_os_str().is_empty()) {
                     values.insert(
                         key,
-                        (path.display().to_string(), origins.of(key.name(), key.flag())),
+                        (
+                            path.display().to_string(),
+                            origins.of(key.name(), key.flag()),
+                        ),
                     );
                 } else if key == Key::ApiKeyFile && env_key {
                     // The key itself is in the environment.
@@ -658,10 +659,8 @@ mod tests {
 
     impl Dir {
         fn new(tag: &str) -> Dir {
-            let dir = std::env::temp_dir().join(format!(
-                "coxedge-cli-profile-{tag}-{}",
-                std::process::id()
-            ));
+            let dir = std::env::temp_dir()
+                .join(format!("coxedge-cli-profile-{tag}-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             Dir(dir)
@@ -725,7 +724,10 @@ ca_cert = "~/corp-ca.pem"
         assert_eq!(profile.chosen_by, Source::Flag("--profile"));
         let (value, at) = &profile.values[&Key::OrgId];
         assert_eq!(value, "org-1");
-        assert_eq!(at.to_string(), format!("profile prod ({}:13)", path.display()));
+        assert_eq!(
+            at.to_string(),
+            format!("profile prod ({}:13)", path.display())
+        );
         assert_eq!(profile.values[&Key::CaCert].0, "/home/u/corp-ca.pem");
 
         // default_profile, and a relative key file beside the config file.
@@ -745,26 +747,44 @@ ca_cert = "~/corp-ca.pem"
     fn errors_name_the_file_and_the_line() {
         let dir = Dir::new("errors");
         let cases = [
-            ("[profile.a]\nservice = \"x\"\nsevrice = \"y\"\n", ":3:1: unknown field `sevrice`"),
+            (
+                "[profile.a]\nservice = \"x\"\nsevrice = \"y\"\n",
+                ":3:1: unknown field `sevrice`",
+            ),
             ("[profile.a]\nservice = \"x\n", ":2:"),
-            ("[profile.a]\nservice = 3\n", ":2:11: invalid type: integer `3`"),
+            (
+                "[profile.a]\nservice = 3\n",
+                ":2:11: invalid type: integer `3`",
+            ),
             ("api_key = \"secret\"\n", ":1:1: unknown field `api_key`"),
-            ("[profile.a]\nbase_url = \"ftp://x\"\n", ":2: base_url: must be an http"),
+            (
+                "[profile.a]\nbase_url = \"ftp://x\"\n",
+                ":2: base_url: must be an http",
+            ),
             ("[profile.a]\n\nservice = \"\"\n", ":3: service: is empty"),
             (
                 "[profile.a]\nproxy = \"socks5://u:hunter2@p\"\n",
                 ":2: proxy: ",
             ),
-            ("default_profile = \"b\"\n[profile.a]\n", ":1: there is no profile \"b\""),
+            (
+                "default_profile = \"b\"\n[profile.a]\n",
+                ":1: there is no profile \"b\"",
+            ),
         ];
         for (text, expected) in cases {
             let path = dir.file(text);
-            let message = usage(load_file(&path, flag("a").filter(|_| !text.starts_with("default"))));
+            let message = usage(load_file(
+                &path,
+                flag("a").filter(|_| !text.starts_with("default")),
+            ));
             assert!(
                 message.starts_with(&path.display().to_string()) && message.contains(expected),
                 "{text:?}: {message}"
             );
-            assert!(!message.contains("hunter2") && !message.contains("secret"), "{message}");
+            assert!(
+                !message.contains("hunter2") && !message.contains("secret"),
+                "{message}"
+            );
         }
     }
 
@@ -784,7 +804,11 @@ ca_cert = "~/corp-ca.pem"
         let path = dir.0.join("config.toml");
         let loaded = load_from(Some((path.clone(), Source::Default)), None, None).unwrap();
         assert!(loaded.profile.is_none() && !loaded.exists);
-        let message = usage(load_from(Some((path.clone(), Source::Default)), flag("a"), None));
+        let message = usage(load_from(
+            Some((path.clone(), Source::Default)),
+            flag("a"),
+            None,
+        ));
         assert!(message.contains(&path.display().to_string()), "{message}");
         assert!(message.contains("does not exist"), "{message}");
         // A file named with --config must exist.
@@ -876,7 +900,10 @@ ca_cert = "~/corp-ca.pem"
         };
         for mode in [0o644, 0o640, 0o604, 0o660, 0o602] {
             std::fs::set_permissions(&key, std::fs::Permissions::from_mode(mode)).unwrap();
-            let message = check_key_file_mode(&key, &at).unwrap_err().message().to_owned();
+            let message = check_key_file_mode(&key, &at)
+                .unwrap_err()
+                .message()
+                .to_owned();
             assert!(message.contains("config.toml:7"), "{message}");
             assert!(message.contains(&format!("{:03o}", mode)), "{message}");
             assert!(!message.contains("secret"), "{message}");
@@ -891,7 +918,8 @@ ca_cert = "~/corp-ca.pem"
     fn lines_and_columns_count_from_one() {
         assert_eq!(line_column("a\nbc\n", 0), (1, 1));
         assert_eq!(line_column("a\nbc\n", 3), (2, 2));
-        assert_eq!(line_column("a\né = x", 5), (2, 4));
+        assert_eq!(line_column("a\né = x", 4), (2, 2));
+        assert_eq!(line_column("a\né = x", 5), (2, 3));
         assert_eq!(line_column("a", 99), (1, 2));
     }
 }

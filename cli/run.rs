@@ -10,13 +10,14 @@ use coxedge_images::Endpoint;
 use coxedge_images::simulator::Simulator;
 
 use crate::args::{Cli, Command, GlobalArgs};
-use crate::client::{self, Reporter};
+use crate::client;
 use crate::commands;
 use crate::completions;
 use crate::config::{self, KeySource, RawKey, Target};
 use crate::error::CliError;
 use crate::output;
 use crate::profile::{self, Effective, Origins};
+use crate::progress::{Mode, Progress};
 use crate::serve;
 use crate::show;
 
@@ -30,7 +31,7 @@ pub fn run(cli: &Cli, origins: &Origins, env_key: Option<OsString>) -> ExitCode 
     let standalone = match &cli.command {
         Command::Simulator(args) => Some(serve::serve(args)),
         Command::Completions { shell } => Some(completions::completions(*shell)),
-        Command::Man => Some(completions::man()),
+        Command::Man { dir } => Some(completions::man(dir.as_deref())),
         _ => None,
     };
     if let Some(result) = standalone {
@@ -89,9 +90,9 @@ fn execute(cli: &Cli, global: &GlobalArgs, key: Option<RawKey>) -> Result<(), Cl
     // Bound before the client, so the simulator (if any) stops after it.
     let (endpoint, simulator) = connect_target(config::resolve(global, key)?)?;
     let transport = config::transport(global, simulator.is_some())?;
-    let reporter = Reporter::default();
-    let client = client::connect(global.transport, endpoint, transport, reporter.clone())?;
-    commands::execute(&client, &reporter, &cli.command, global.json)
+    let progress = Progress::new(Mode::detect(global.quiet));
+    let client = client::connect(global.transport, endpoint, transport, progress.clone())?;
+    commands::execute(&client, &progress, &cli.command, global.json)
 }
 
 /// The endpoint to talk to, starting the built-in simulator (and saying so,

@@ -36,7 +36,11 @@ pub fn show(
             )),
             source.to_string(),
         ),
-        None => ("config_file", None, "neither XDG_CONFIG_HOME nor HOME is set".into()),
+        None => (
+            "config_file",
+            None,
+            "neither XDG_CONFIG_HOME nor HOME is set".into(),
+        ),
     });
     rows.push(match &loaded.profile {
         Some(profile) => (
@@ -89,7 +93,11 @@ pub fn show(
                     .get(&Key::ApiKeyFile)
                     .map(|(path, source)| (path.clone(), source.to_string()))
                     .unwrap_or_else(|| ("?".into(), "--api-key-file".into()));
-                ("api_key", Some(format!("read from {path} (not shown)")), source)
+                (
+                    "api_key",
+                    Some(format!("read from {path} (not shown)")),
+                    source,
+                )
             }
         },
     });
@@ -177,7 +185,10 @@ fn as_json(rows: &[Row]) -> String {
     let object: Map<String, Value> = rows
         .iter()
         .map(|(name, value, source)| {
-            ((*name).to_owned(), json!({ "value": value, "from": source }))
+            (
+                (*name).to_owned(),
+                json!({ "value": value, "from": source }),
+            )
         })
         .collect();
     output::json(&object)

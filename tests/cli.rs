@@ -600,7 +600,11 @@ fn create_wait_shows_progress_and_makes_the_image() {
 fn delete_wait_removes_the_image_and_prints_the_task_as_json() {
     let simulator = quick_simulator(TaskOutcome::Success);
     for (transport, id) in TRANSPORTS.into_iter().zip([ubuntu_id(), centos_id()]) {
-        let out = external(&simulator, transport, &["--json", "delete", &id, "--yes", "--wait"]);
+        let out = external(
+            &simulator,
+            transport,
+            &["--json", "delete", &id, "--yes", "--wait"],
+        );
         let task = out.assert_code(0).json();
         assert_eq!(task["status"], "SUCCESS", "{out:#?}");
         let mut keys: Vec<&String> = task.as_object().unwrap().keys().collect();
@@ -615,7 +619,11 @@ fn delete_wait_removes_the_image_and_prints_the_task_as_json() {
 fn task_shows_and_waits_for_a_task_by_id() {
     let simulator = Simulator::builder().task_polls(2).build().unwrap();
     for transport in TRANSPORTS {
-        let out = external(&simulator, transport, &["--json", "delete", &ubuntu_id(), "--yes"]);
+        let out = external(
+            &simulator,
+            transport,
+            &["--json", "delete", &ubuntu_id(), "--yes"],
+        );
         let started = out.assert_code(0).json();
         assert_eq!(started["status"], "PENDING", "{out:#?}");
         let task_id = started["id"].as_str().unwrap().to_owned();
@@ -693,7 +701,14 @@ fn a_task_that_outlives_the_wait_timeout_exits_1() {
         let out = external(
             &simulator,
             transport,
-            &["delete", &ubuntu_id(), "--yes", "--wait", "--wait-timeout", "0.5"],
+            &[
+                "delete",
+                &ubuntu_id(),
+                "--yes",
+                "--wait",
+                "--wait-timeout",
+                "0.5",
+            ],
         );
         out.assert_code(1);
         assert!(out.stderr.contains("did not finish"), "{out:#?}");
@@ -1444,7 +1459,14 @@ fn delete_wait_exits_0_when_the_server_answers_204() {
         let out = external(
             &simulator,
             transport,
-            &["delete", &ubuntu_id(), "--yes", "--wait", "--wait-timeout", "5"],
+            &[
+                "delete",
+                &ubuntu_id(),
+                "--yes",
+                "--wait",
+                "--wait-timeout",
+                "5",
+            ],
         );
         out.assert_code(0);
         assert!(out.stdout.contains("SUCCESS"), "{out:#?}");
