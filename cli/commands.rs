@@ -1,4 +1,4 @@
-//! The commands, each written once against [`Backend`].
+//! The commands, each written once against the one [`CliClient`].
 //!
 //! Results go to stdout (a table, a block or JSON); progress and retries go
 //! to stderr; failures come back as [`CliError`] for the caller to report.
@@ -6,13 +6,15 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
+use coxedge_images::transports::TaskHandle;
+
 use coxedge_images::{
     CreateImage, ErrorKind, ImageFilter, ImageId, ImageReference, ImageStatus, ListOptions,
     PollPolicy, Task, TaskId,
 };
 
 use crate::args::{Command, CreateArgs, ListArgs, WaitArgs};
-use crate::backend::Backend;
+use crate::client::{CliClient, Reporter};
 use crate::error::CliError;
 use crate::output;
 
@@ -20,22 +22,27 @@ use crate::output;
 const DEFAULT_WAIT: Duration = Duration::from_secs(300);
 
 /// Runs `command`; `json` selects JSON output.
-pub fn execute(backend: &dyn Backend, command: &Command, json: bool) -> Result<(), CliError> {
+pub fn execute(
+    client: &CliClient,
+    reporter: &Reporter,
+    command: &Command,
+    json: bool,
+) -> Result<(), CliError> {
     match command {
-        Command::List(args) => list(backend, args, json),
+        Command::List(args) => list(client, args, json),
         Command::Get { id } => {
-            let image = backend.get_image(id)?;
+            let image = client.get_image(id)?;
             print(&if json {
                 output::json(&image)
             } else {
                 output::image_block(&image)
             })
         }
-        Command::Resolve { reference } => resolve(backend, reference, json),
-        Command::Create(args) => create(backend, args, json),
-        Command::Delete { id, wait } => delete(backend, id, *wait, json),
-        Command::Task { id, wait } => task(backend, id, *wait, json),
-        // Served by `serve`, before any backend is made.
+        Command::Resolve { reference } => resolve(client, reference, json),
+        Command::Create(args) => create(client, reporter, args, json),
+        Command::Delete { id, wait } => delete(client, reporter, id, *wait, json),
+        Command::Task { id, wait } => task(client, reporter, id, *wait, json),
+        // Served by `serve`, before any client is made.
         Command::Simulator(_) => Err(CliError::usage(
             "the simulator command does not run against an API",
         )),
@@ -44,7 +51,7 @@ pub fn execute(backend: &dyn Backend, command: &Command, json: bool) -> Result<(
 
 /// `list`: system-only and image type are asked of the server; family, tag
 /// and status are filtered here.
-fn list(backend: &dyn Backend, args: &ListArgs, json: bool) -> Result<(), CliError> {
+fn list(client: &CliClient, args: &ListArgs, json: bool) -> Result<(), CliError> {
     let mut options = ListOptions::new();
     if args.system_only {
         options = options.system_only();
@@ -62,7 +69,7 @@ fn list(backend: &dyn Backend, args: &ListArgs, json: bool) -> Result<(), CliErr
     if let Some(status) = &args.status {
         filter = filter.status(ImageStatus::from(status.as_str()));
     }
-    let list = backend.list_images(&options)?;
+    let list = client.list_all_images(&options)?;
     let images = filter.apply(&list.images);
     print(&if json {
         output::json(&images)
@@ -72,8 +79,8 @@ fn list(backend: &dyn Backend, args: &ListArgs, json: bool) -> Result<(), CliErr
 }
 
 /// `resolve`: the image a reference names, or exit 1 saying why none does.
-fn resolve(backend: &dyn Backend, reference: &ImageReference, json: bool) -> Result<(), CliError> {
-    let Some(image) = backend.resolve(reference)? else {
+fn resolve(client: &CliClient, reference: &ImageReference, json: bool) -> Result<(), CliError> {
+    let Some(image) = client.resolve(reference)? else {
         let why = match reference.tag() {
             Some(tag) => format!(
                 "there is no image with slug {:?}, family {:?} and tag {tag:?}",
@@ -99,7 +106,12 @@ fn resolve(backend: &dyn Backend, reference: &ImageReference, json: bool) -> Res
     })
 }
 
-fn create(backend: &dyn Backend, args: &CreateArgs, json: bool) -> Result<(), CliError> {
+fn create(
+    client: &CliClient,
+    reporter: &Reporter,
+    args: &CreateArgs,
+    json: bool,
+) -> Result<(), CliError> {
     let mut create = CreateImage::new(
         &args.family,
         &args.tag,
@@ -109,50 +121,55 @@ fn create(backend: &dyn Backend, args: &CreateArgs, json: bool) -> Result<(), Cl
     if let Some(description) = &args.description {
         create = create.with_description(description);
     }
-    let started = backend.create_image(&create)?;
-    follow(backend, started, args.wait, json)
+    let started = client.create_image(&create)?;
+    follow(started, reporter, args.wait, json)
 }
 
-fn delete(backend: &dyn Backend, id: &ImageId, wait: WaitArgs, json: bool) -> Result<(), CliError> {
-    let started = backend.delete_image(id)?;
-    follow(backend, started, wait, json)
+fn delete(
+    client: &CliClient,
+    reporter: &Reporter,
+    id: &ImageId,
+    wait: WaitArgs,
+    json: bool,
+) -> Result<(), CliError> {
+    let started = client.delete_image(id)?;
+    follow(started, reporter, wait, json)
 }
 
-fn task(backend: &dyn Backend, id: &TaskId, wait: WaitArgs, json: bool) -> Result<(), CliError> {
+fn task(
+    client: &CliClient,
+    reporter: &Reporter,
+    id: &TaskId,
+    wait: WaitArgs,
+    json: bool,
+) -> Result<(), CliError> {
     // Asked once first even with --wait: an unknown id fails at once, and
     // the first progress line shows the status the task already has.
-    let current = backend.get_task(id)?;
-    follow(backend, current, wait, json)
+    let current = client.get_task(id)?;
+    follow(client.task(current), reporter, wait, json)
 }
 
 /// Prints a task, or with `--wait` polls it to its end first: one stderr
-/// line per status change, the final task on stdout, exit 1 when it failed
-/// or the wait timed out.
+/// line per status change (from the [`Reporter`]), the final task on
+/// stdout, exit 1 when it failed or the wait timed out.
 fn follow(
-    backend: &dyn Backend,
-    started: Task,
+    handle: TaskHandle<'_, CliClient>,
+    reporter: &Reporter,
     wait: WaitArgs,
     json: bool,
 ) -> Result<(), CliError> {
     if !wait.wait {
-        return print_task(&started, json);
+        return print_task(handle.task(), json);
     }
-    output::eprint_line(&output::progress_line(&started, Duration::ZERO));
-    let mut shown = started.status.clone();
-    let mut last = started.clone();
+    reporter.follow(handle.task());
     let policy = PollPolicy::default().with_timeout(wait.wait_timeout.unwrap_or(DEFAULT_WAIT));
-    let result = backend.wait_task(started, policy, &mut |task, elapsed| {
-        if task.status != shown {
-            output::eprint_line(&output::progress_line(task, elapsed));
-            shown = task.status.clone();
-        }
-        last = task.clone();
-    });
-    match result {
+    match handle.with_poll_policy(policy).wait() {
         Ok(task) => print_task(&task, json),
         Err(error) => {
             if error.kind() == ErrorKind::TaskFailed {
-                print_task(&last, json)?;
+                if let Some(last) = reporter.last() {
+                    print_task(&last, json)?;
+                }
             }
             Err(error.into())
         }

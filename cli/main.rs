@@ -2,14 +2,14 @@
 //!
 //! Run `coxedge-images --help`. The modules: [`args`] (what clap parses),
 //! [`config`] (flags against environment against the built-in simulator),
-//! [`backend`] (both transports behind one interface), [`commands`] (what
+//! [`client`] (one client type over either transport), [`commands`] (what
 //! each command does), [`output`] (tables, blocks, JSON), [`error`] (exit
 //! statuses), [`logs`] (`-v` and `RUST_LOG`), [`run`] (the whole flow) and
 //! [`serve`] (the `simulator` command).
 #![forbid(unsafe_code)]
 
 mod args;
-mod backend;
+mod client;
 mod commands;
 mod config;
 mod error;

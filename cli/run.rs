@@ -9,7 +9,7 @@ use coxedge_images::Endpoint;
 use coxedge_images::simulator::Simulator;
 
 use crate::args::{Cli, Command};
-use crate::backend;
+use crate::client::{self, Reporter};
 use crate::commands;
 use crate::config::{self, RawKey, Target};
 use crate::error::CliError;
@@ -43,8 +43,9 @@ fn execute(cli: &Cli, key: Option<RawKey>) -> Result<(), CliError> {
     // Bound before the client, so the simulator (if any) stops after it.
     let (endpoint, simulator) = connect_target(config::resolve(&cli.global, key)?)?;
     let transport = config::transport(&cli.global, simulator.is_some())?;
-    let backend = backend::connect(cli.global.transport, endpoint, transport)?;
-    commands::execute(backend.as_ref(), &cli.command, cli.global.json)
+    let reporter = Reporter::default();
+    let client = client::connect(cli.global.transport, endpoint, transport, reporter.clone())?;
+    commands::execute(&client, &reporter, &cli.command, cli.global.json)
 }
 
 /// The endpoint to talk to, starting the built-in simulator (and saying so,

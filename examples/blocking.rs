@@ -13,17 +13,22 @@ mod support;
 
 use std::time::Duration;
 
-use coxedge_images::ListOptions;
 use coxedge_images::transports::{Client, TransportConfig};
+use coxedge_images::{Event, ListOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = TransportConfig::default().timeout(Duration::from_secs(20));
     let (endpoint, config, _simulator) = support::endpoint(config)?;
-    let client = Client::ureq_with(endpoint, config)?.on_retry(|notice| {
-        eprintln!(
-            "attempt {} failed ({}); retrying in {:?}",
-            notice.attempt, notice.reason, notice.wait
-        );
+    let client = Client::ureq_with(endpoint, config)?.on_event(|event| {
+        if let Event::Retrying {
+            attempt,
+            reason,
+            wait,
+            ..
+        } = event
+        {
+            eprintln!("attempt {attempt} failed ({reason}); retrying in {wait:?}");
+        }
     });
 
     let list = client.list_images(&ListOptions::new())?;

@@ -9,12 +9,16 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{
-    CUSTOM_STACK_ID, Fault, FaultAction, SEED_STACK_ID, Simulator, TaskOutcome,
-};
+use coxedge_images::simulator::{Fault, FaultAction, Simulator, TaskOutcome};
 use coxedge_images::{Image, ImageId, ImageStatus};
 use http::{Method, StatusCode};
 use serde_json::Value;
+
+/// The stack id of the specification's seed images, which the simulator serves.
+const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
+
+/// The stack id the simulator gives the custom images it creates.
+const CUSTOM_STACK_ID: &str = "c0570000-5157-4e00-8000-00000000c0de";
 
 const RUN_LIMIT: Duration = Duration::from_secs(30);
 

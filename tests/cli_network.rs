@@ -189,6 +189,56 @@ fn proxy_from_the_flag_or_the_variable_tunnels_and_none_disables() {
     }
 }
 
+/// A proxy that refuses the tunnel: exit 1, one line naming the proxy and
+/// why, one `CONNECT` per run (never retried), never the password; `-v`
+/// says the request went through the proxy.
+#[test]
+fn a_proxy_refusing_the_tunnel_is_one_clear_line_and_exit_1() {
+    let sim = Simulator::builder().tls(true).build().unwrap();
+    let ca = CaFile::new(&sim, "refusing");
+    let ca_env = ("COXEDGE_CA_CERT", ca.path.as_str());
+    for transport in TRANSPORTS {
+        let proxy = ConnectProxy::requiring("Basic dXNlcjpodW50ZXIy");
+        let address = proxy.url().trim_start_matches("http://").to_owned();
+        let cases = [
+            (
+                proxy.url_with("user", "wrong-hunter3"),
+                "it rejected the credentials given",
+            ),
+            (
+                proxy.url(),
+                "it wants credentials, and none were given \
+                 (put them in the proxy URL: http://user:password@host:port)",
+            ),
+        ];
+        for (url, why) in &cases {
+            let run = list(&sim, transport, &[ca_env], &["--proxy", url]);
+            assert_eq!(run.code, 1, "{transport}: {}", run.stderr);
+            let lines: Vec<&str> = run.stderr.lines().collect();
+            assert_eq!(lines.len(), 1, "{transport}: {}", run.stderr);
+            let says = format!(
+                "proxy refused the tunnel: the proxy at {address} answered \
+                 407 Proxy Authentication Required: {why}"
+            );
+            assert!(lines[0].contains(&says), "{transport}: {}", run.stderr);
+            assert!(!run.stderr.contains("hunter3"), "{}", run.stderr);
+            assert!(run.stdout.is_empty(), "{}", run.stdout);
+        }
+        assert_eq!(proxy.heads().len(), 2, "{transport}: sent once per run");
+
+        let run = list(&sim, transport, &[ca_env], &["-v", "--proxy", &cases[0].0]);
+        assert_eq!(run.code, 1, "{transport}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("attempt 1, through the proxy {address}")),
+            "{transport}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("hunter3"), "{}", run.stderr);
+    }
+    assert!(sim.requests().is_empty());
+}
+
 #[test]
 fn a_bad_proxy_is_a_usage_error_that_hides_the_password() {
     let sim = Simulator::builder().tls(true).build().unwrap();

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use coxedge_images::transports::{AsyncClient, Client, Clock, LocalAsyncClient};
 use coxedge_images::{
-    ApiKey, CreateImage, Endpoint, ErrorKind, ListOptions, PollPolicy, RetryPolicy, Task, TaskId,
-    TaskStatus, TransportError, TransportErrorKind,
+    ApiKey, CreateImage, Endpoint, ErrorKind, Event, ListOptions, PollPolicy, RetryPolicy, Task,
+    TaskId, TaskStatus, TransportError, TransportErrorKind,
 };
 use http::{Request, Response};
 
@@ -64,7 +64,14 @@ fn blocking_retries_then_decodes_and_reports_each_retry() {
     let seen = notices.clone();
     let client = Client::new(endpoint(), transport)
         .with_retry_policy(fast())
-        .on_retry(move |n| seen.lock().unwrap().push((n.attempt, n.reason.clone())));
+        .on_event(move |event| {
+            if let Event::Retrying {
+                attempt, reason, ..
+            } = event
+            {
+                seen.lock().unwrap().push((*attempt, reason.clone()));
+            }
+        });
     let list = client.list_images(&ListOptions::new()).unwrap();
     assert!(list.images.is_empty());
     assert_eq!(log.lock().unwrap().len(), 3);
@@ -95,16 +102,19 @@ fn blocking_create_is_never_retried_and_waits_for_the_task() {
             r#"{"data": {"id": "t1", "status": "SUCCESS", "result": {"id": "s/f/t"}}}"#,
         ),
     ]);
-    let client = Client::new(endpoint(), transport).with_retry_policy(fast());
+    let polled = Polled::default();
+    let client = Client::new(endpoint(), transport)
+        .with_retry_policy(fast())
+        .on_event(polled.observer());
     let handle = client
         .create_image(&CreateImage::new("f", "t", "w", "i"))
         .unwrap();
     assert_eq!(handle.task().status, TaskStatus::Pending);
-    let mut seen = Vec::new();
     let task = handle
         .with_poll_policy(PollPolicy::default().with_initial_interval(Duration::from_millis(5)))
-        .wait_with(|t, _| seen.push(t.status.clone()))
+        .wait()
         .unwrap();
+    let seen = polled.statuses();
     assert_eq!(task.status, TaskStatus::Success);
     assert_eq!(
         *log.lock().unwrap(),
@@ -183,7 +193,7 @@ fn async_futures_are_send() {
     assert_send(&client.create_image(&CreateImage::new("f", "t", "w", "i")));
     assert_send(&client.list_all_images(&ListOptions::new()));
     assert_send(&client.resolve(&"cox-edge/ubuntu".parse().unwrap()));
-    assert_send(&client.task(running()).wait_with(|_, _| {}));
+    assert_send(&client.task(running()).wait());
 }
 
 /// A clock that moves only when its sleep is called.
@@ -243,16 +253,18 @@ fn blocking_facade_runs_a_five_minute_wait_on_virtual_time() {
     let start = clock.now();
     let log: Log = Arc::default();
     let advance = clock.clone();
+    let polled = Polled::default();
     let client = Client::new(endpoint(), never_ending_task(log.clone()))
         .with_clock(clock.clone())
         .with_sleep(move |d| advance.advance(d))
-        .with_random(|| 0.5);
-    let mut polls = 0;
+        .with_random(|| 0.5)
+        .on_event(polled.observer());
     let err = client
         .task(running())
         .with_poll_policy(PollPolicy::default().with_timeout(Duration::from_secs(300)))
-        .wait_with(|_, _| polls += 1)
+        .wait()
         .unwrap_err();
+    let polls = polled.statuses().len();
     assert_eq!(err.kind(), ErrorKind::TaskTimeout, "{err}");
     let waited = clock.now() - start;
     assert!(waited >= Duration::from_secs(300), "{waited:?}");
@@ -329,7 +341,10 @@ fn local_async_facade_runs_with_a_transport_that_is_not_send() {
         advance.advance(d);
         std::future::ready(())
     };
-    let client = LocalAsyncClient::new(endpoint(), transport, sleep).with_clock(clock);
+    let polled = Polled::default();
+    let client = LocalAsyncClient::new(endpoint(), transport, sleep)
+        .with_clock(clock)
+        .on_event(polled.observer());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -341,12 +356,8 @@ fn local_async_facade_runs_with_a_transport_that_is_not_send() {
             .create_image(&CreateImage::new("f", "t", "w", "i"))
             .await
             .unwrap();
-        let mut progress = Vec::new();
-        let task = handle
-            .wait_with(|t, _| progress.push(t.status.clone()))
-            .await
-            .unwrap();
-        assert_eq!(progress.len(), 2);
+        let task = handle.wait().await.unwrap();
+        assert_eq!(polled.statuses().len(), 2);
         task
     });
     assert_eq!(task.status, TaskStatus::Success);
@@ -361,39 +372,22 @@ fn local_async_facade_runs_with_a_transport_that_is_not_send() {
     );
 }
 
-/// Code written for the earlier `call(request, decoder)` still compiles and
-/// runs, retried under the client's policy.
-#[test]
-#[allow(deprecated)]
-fn the_deprecated_call_still_works_on_both_facades() {
-    let (log, transport) = scripted(vec![(503, "busy"), (200, r#"{"data": []}"#)]);
-    let client = Client::new(endpoint(), transport).with_retry_policy(fast());
-    let request = client
-        .endpoint()
-        .list_images_request(&ListOptions::new())
-        .unwrap();
-    let list = client
-        .call(request, coxedge_images::decode_image_list)
-        .unwrap();
-    assert!(list.images.is_empty());
-    assert_eq!(log.lock().unwrap().len(), 2);
+/// The statuses of the task polls a client reported
+/// ([`Event::TaskPolled`]), in order.
+#[derive(Clone, Default)]
+struct Polled(Arc<Mutex<Vec<TaskStatus>>>);
 
-    let client = AsyncClient::new(
-        endpoint(),
-        |_: Request<Vec<u8>>| async {
-            Ok::<_, TransportError>(Response::new(br#"{"data": []}"#.to_vec()))
-        },
-        |_: Duration| async {},
-    );
-    let request = client
-        .endpoint()
-        .list_images_request(&ListOptions::new())
-        .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let list = runtime
-        .block_on(client.call(request, coxedge_images::decode_image_list))
-        .unwrap();
-    assert!(list.images.is_empty());
+impl Polled {
+    fn observer(&self) -> impl Fn(&Event) + Send + Sync + 'static {
+        let sink = self.0.clone();
+        move |event| {
+            if let Event::TaskPolled { task, .. } = event {
+                sink.lock().unwrap().push(task.status.clone());
+            }
+        }
+    }
+
+    fn statuses(&self) -> Vec<TaskStatus> {
+        self.0.lock().unwrap().clone()
+    }
 }

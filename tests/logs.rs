@@ -455,10 +455,18 @@ fn the_proxy_credentials_and_the_key_never_show_over_a_tunnel() {
     }
     assert_eq!(proxy.heads().len(), 2, "both went through the proxy");
     assert_no_secret("proxy", &logs);
-    assert_eq!(
-        logs.events("coxedge_images::http", Level::DEBUG).len(),
-        sim.requests().len()
-    );
+    let lines = logs.events("coxedge_images::http", Level::DEBUG);
+    assert_eq!(lines.len(), sim.requests().len());
+    // Each request line names the proxy by host and port, nothing more.
+    let address = proxy.url().trim_start_matches("http://").to_owned();
+    for line in lines {
+        assert_eq!(line.field("proxy"), Some(address.as_str()), "{line:?}");
+        let message = line.field("message").unwrap_or("");
+        assert!(
+            message.ends_with(&format!(", through the proxy {address}")),
+            "{message}"
+        );
+    }
 }
 
 // --- A server echoing secrets in headers, and secrets a caller sets --------

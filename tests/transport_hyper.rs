@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coxedge_images::simulator::{Fault, FaultAction, Simulator};
-use coxedge_images::transports::hyper::{
-    DEFAULT_MAX_IN_FLIGHT, HyperClient, HyperTransport, TokioSleep,
-};
+use coxedge_images::transports::hyper::{HyperClient, HyperTransport, TokioSleep};
 use coxedge_images::transports::{AsyncClient, AsyncTransport, TransportConfig};
 use coxedge_images::{
     API_KEY_HEADER, Error, ErrorKind, ImageList, ListOptions, TransportError, TransportErrorKind,
@@ -125,7 +123,7 @@ async fn rate_limited_once_waits_as_told_and_succeeds() {
         "1",
     )));
     let (notices, observer) = recorder();
-    let client = client(&sim, 3).on_retry(observer);
+    let client = client(&sim, 3).on_event(observer);
     let list = client.list_images(&ListOptions::new()).await.unwrap();
     assert!(!list.images.is_empty());
     let notices = notices.lock().unwrap();
@@ -250,7 +248,7 @@ async fn a_reset_connection_is_an_io_error_and_is_retried() {
     let (notices, observer) = recorder();
     let error = expect_error(
         client(&sim, 3)
-            .on_retry(observer)
+            .on_event(observer)
             .list_images(&ListOptions::new())
             .await,
     );
@@ -263,7 +261,7 @@ async fn a_reset_connection_is_an_io_error_and_is_retried() {
     sim.inject(Fault::once(FaultAction::Reset));
     let (notices, observer) = recorder();
     let list = client(&sim, 3)
-        .on_retry(observer)
+        .on_event(observer)
         .list_images(&ListOptions::new())
         .await
         .unwrap();
@@ -399,7 +397,7 @@ async fn many_concurrent_calls_share_a_few_connections() {
     // One connection per request in flight, give or take a connection not
     // yet back in the pool when the next request looked for one.
     assert!(
-        opened <= 2 * DEFAULT_MAX_IN_FLIGHT,
+        opened <= 2 * TransportConfig::DEFAULT_MAX_IN_FLIGHT,
         "{opened} connections for 200 calls"
     );
 
@@ -413,7 +411,7 @@ async fn many_concurrent_calls_share_a_few_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_in_flight_limit_bounds_connections() {
     let sim = simulator();
-    let transport = HyperTransport::new(config()).unwrap().max_in_flight(2);
+    let transport = HyperTransport::new(config().max_in_flight(2)).unwrap();
     let client = Arc::new(
         AsyncClient::new(sim.endpoint(), transport, TokioSleep).with_retry_policy(policy(1)),
     );

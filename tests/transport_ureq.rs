@@ -99,7 +99,7 @@ fn rate_limited_once_waits_as_told_and_succeeds() {
         "1",
     )));
     let (notices, observer) = recorder();
-    let client = client(&sim, 3).on_retry(observer);
+    let client = client(&sim, 3).on_event(observer);
     let list = client.list_images(&ListOptions::new()).unwrap();
     assert!(!list.images.is_empty());
     let notices = notices.lock().unwrap();
@@ -224,7 +224,7 @@ fn a_reset_connection_is_an_io_error_and_is_retried() {
     let (notices, observer) = recorder();
     let error = expect_error(
         client(&sim, 3)
-            .on_retry(observer)
+            .on_event(observer)
             .list_images(&ListOptions::new()),
     );
     assert_eq!(error.transport_kind(), Some(TransportErrorKind::Io));
@@ -236,7 +236,7 @@ fn a_reset_connection_is_an_io_error_and_is_retried() {
     sim.inject(Fault::once(FaultAction::Reset));
     let (notices, observer) = recorder();
     let list = client(&sim, 3)
-        .on_retry(observer)
+        .on_event(observer)
         .list_images(&ListOptions::new())
         .unwrap();
     assert!(!list.images.is_empty());

@@ -1,7 +1,6 @@
 //! Settings shared by the transports and the facades.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::proxy::{ProxyConfig, ProxyUrl};
@@ -10,8 +9,8 @@ use super::proxy::{ProxyConfig, ProxyUrl};
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct TransportConfig {
-    /// Time allowed to establish the TCP connection. Default 10 s. The TLS
-    /// handshake is bounded by [`timeout`](Self::timeout).
+    /// Time allowed to make the connection: the TCP connect, a proxy's
+    /// `CONNECT` and the TLS handshake together. Default 10 s.
     pub connect_timeout: Duration,
     /// Time allowed for the whole request, body included. Default 30 s.
     /// Values above a day are treated as a day.
@@ -20,6 +19,11 @@ pub struct TransportConfig {
     /// [`TransportErrorKind::BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge)
     /// without reading the rest. Default 16 MiB, far above any real list.
     pub max_body_bytes: u64,
+    /// Largest response head (status line and headers) accepted; more, or
+    /// more than 100 header fields, fails with
+    /// [`TransportErrorKind::HeadersTooLarge`](crate::TransportErrorKind::HeadersTooLarge)
+    /// on both transports. Default 64 KiB; at least 8 KiB is used.
+    pub max_header_bytes: usize,
     /// Extra trusted root certificates, DER-encoded (private CAs, tests).
     pub root_certificates: Vec<Vec<u8>>,
     /// Trust the Mozilla roots bundled by `webpki-roots`. Default true.
@@ -58,6 +62,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             max_body_bytes: 16 * 1024 * 1024,
+            max_header_bytes: 64 * 1024,
             root_certificates: Vec::new(),
             use_webpki_roots: true,
             allow_insecure_http: false,
@@ -75,6 +80,7 @@ impl fmt::Debug for TransportConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_header_bytes", &self.max_header_bytes)
             .field("root_certificates", &self.root_certificates.len())
             .field("use_webpki_roots", &self.use_webpki_roots)
             .field("allow_insecure_http", &self.allow_insecure_http)
@@ -102,6 +108,12 @@ impl TransportConfig {
     /// Sets the body size limit.
     pub fn max_body_bytes(mut self, limit: u64) -> Self {
         self.max_body_bytes = limit;
+        self
+    }
+
+    /// Sets the response head size limit (at least 8 KiB is used).
+    pub fn max_header_bytes(mut self, limit: usize) -> Self {
+        self.max_header_bytes = limit;
         self
     }
 
@@ -138,23 +150,10 @@ impl TransportConfig {
         self
     }
 
-    /// The default [`TransportConfig::max_in_flight`], chosen by
-    /// measurement: 200 concurrent calls through one transport to a
-    /// loopback server (median calls/s of 5 rounds, on 2 shared cores).
-    ///
-    /// | limit | answer at once | answer after 5 ms | after 50 ms | connections |
-    /// |------:|---------------:|------------------:|------------:|------------:|
-    /// |     8 |         20 200 |             1 460 |         158 |           8 |
-    /// |    16 |         35 200 |             2 900 |         304 |          16 |
-    /// |    32 |         37 700 |             5 100 |         564 |          32 |
-    /// |    64 |         29 300 |             9 200 |         974 |       64–67 |
-    ///
-    /// When the server answers at once, 16 reaches about 93 % of the best
-    /// rate and 64 is slower than 16 (more connections than cores to serve
-    /// them). When it takes time to answer, the rate grows with the limit,
-    /// and so does the load put on the API and the connections held open:
-    /// 16 keeps one client to 16 connections, and a bulk job against a
-    /// server that allows more can raise it.
+    /// The default [`TransportConfig::max_in_flight`]: enough to keep a
+    /// fast server busy from one client, while holding one client to that
+    /// many connections to the API. A bulk job against a server that allows
+    /// more may raise it (README, Performance, has the measurements).
     pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 
     /// The default [`TransportConfig::pool_idle_timeout`].
@@ -233,20 +232,12 @@ pub(crate) fn bounded(timeout: Duration) -> Duration {
     timeout.min(MAX_TIMEOUT)
 }
 
-/// Told to the facade's observer before each wait: one line's worth.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RetryNotice {
-    /// What failed (`"HTTP 503 Service Unavailable"`, `"timed out: …"`).
-    pub reason: String,
-    /// The attempt that just ended, counting from 1.
-    pub attempt: u32,
-    /// How long the client waits before the next attempt.
-    pub wait: Duration,
+/// The response head limit the transports apply: the configured one, but
+/// at least 8 KiB (hyper's smallest read buffer).
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+pub(crate) fn header_limit(config: &TransportConfig) -> usize {
+    config.max_header_bytes.max(8 * 1024)
 }
-
-/// The observer a facade calls on each retry.
-pub(crate) type Observer = Arc<dyn Fn(&RetryNotice) + Send + Sync>;
 
 /// The words both transports use for the same failure, so that a failure
 /// reads the same whichever transport met it, with no library's names.
@@ -304,6 +295,53 @@ pub(crate) mod wording {
             TransportErrorKind::BodyTooLarge,
             format!("more than the limit of {limit} bytes"),
         )
+    }
+
+    /// The response's status line and headers were over `limit` bytes, or
+    /// had more than [`MAX_HEADER_FIELDS`] fields.
+    pub(crate) fn headers_too_large(limit: usize) -> TransportError {
+        TransportError::new(
+            TransportErrorKind::HeadersTooLarge,
+            format!("more than the limit of {limit} bytes or {MAX_HEADER_FIELDS} header fields"),
+        )
+    }
+
+    /// The most header fields a response may have: hyper's parser keeps
+    /// this many on the stack (more would cost an allocation per response),
+    /// and the ureq transport holds its responses to the same number.
+    pub(crate) const MAX_HEADER_FIELDS: usize = 100;
+
+    /// What was wrong with a response that is not valid HTTP.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Malformed {
+        /// It does not begin with an HTTP/1 status line at all.
+        NotHttp,
+        /// `HTTP/1.1` followed by no valid status code.
+        StatusLine,
+        /// A header line that is not `name: value`.
+        HeaderLine,
+        /// A chunk size that is not hexadecimal.
+        ChunkSize,
+        /// Other chunked framing (a chunk not ended by CRLF).
+        Chunked,
+        /// A `Content-Length` that is not one number, or several that differ.
+        ContentLength,
+        /// Anything else a parser refused.
+        Other,
+    }
+
+    /// A response that is not valid HTTP, in words that name no library.
+    pub(crate) fn malformed(what: Malformed) -> TransportError {
+        let words = match what {
+            Malformed::NotHttp => "the answer is not HTTP",
+            Malformed::StatusLine => "a bad status line",
+            Malformed::HeaderLine => "a bad header line",
+            Malformed::ChunkSize => "a bad chunk size",
+            Malformed::Chunked => "bad chunked framing",
+            Malformed::ContentLength => "a bad Content-Length",
+            Malformed::Other => "the answer could not be read as HTTP",
+        };
+        TransportError::new(TransportErrorKind::Protocol, words)
     }
 
     /// The server closed the connection before the response's headers.

@@ -2,18 +2,18 @@
 //! code and one for async code, and what they take from the world (a
 //! [`Clock`], a [`Random`] source, a [`Sleep`]). They decide nothing: they
 //! send what the operation asks, sleep until the instant it names, and pass
-//! its [`Event`]s on: to the retry observer, the task progress callback,
-//! and (with the `tracing` feature) the request logs ([`CallLog`]).
+//! its [`Event`]s on: to the facade's observer and (with the `tracing`
+//! feature) the request logs ([`CallLog`]).
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::{Request, Response};
 
-use super::config::{Observer, RetryNotice};
+use super::facade::Observer;
 use super::jitter::Jitter;
 use super::log::CallLog;
-use crate::{Error, Event, Next, Operation, Task, TransportError};
+use crate::{Error, Next, Operation, TransportError};
 
 /// Where a facade reads the time. The default, [`SystemClock`], reads the
 /// system clocks; a test passes a virtual clock (and a [`Sleep`] that
@@ -70,7 +70,7 @@ impl<F: Fn(Duration)> Sleep for F {
     }
 }
 
-/// What a facade supplies to every run: time, randomness, and its retry
+/// What a facade supplies to every run: time, randomness, and its
 /// observer.
 pub(crate) struct World<'a> {
     pub(crate) clock: &'a (dyn Clock + Send + Sync),
@@ -78,35 +78,13 @@ pub(crate) struct World<'a> {
     pub(crate) observer: Option<&'a Observer>,
 }
 
-/// Drains `op`'s events, passing each on: to the log, to the observer
-/// (retries) and to the progress callback (task polls).
-fn drain<O: Operation>(
-    op: &mut O,
-    log: &mut CallLog,
-    world: &World<'_>,
-    progress: &mut dyn FnMut(&Task, Duration),
-) {
+/// Drains `op`'s events, passing each to the log and the observer.
+fn drain<O: Operation>(op: &mut O, log: &mut CallLog, world: &World<'_>) {
     while let Some(event) = op.poll_event() {
         log.event(&event, world.clock);
-        report(&event, world.observer, progress);
-    }
-}
-
-/// The events a facade passes on: retries to the observer, task polls to a
-/// progress callback.
-fn report(event: &Event, observer: Option<&Observer>, progress: &mut dyn FnMut(&Task, Duration)) {
-    match event {
-        Event::Retrying(r) => {
-            if let Some(observer) = observer {
-                observer(&RetryNotice {
-                    reason: r.reason.clone(),
-                    attempt: r.attempt,
-                    wait: r.wait,
-                });
-            }
+        if let Some(observer) = world.observer {
+            observer(&event);
         }
-        Event::TaskPolled(t) => progress(&t.task, t.elapsed),
-        _ => {}
     }
 }
 
@@ -116,12 +94,11 @@ pub(crate) fn run_blocking<O: Operation>(
     world: &World<'_>,
     send: impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>,
     sleep: &dyn Sleep,
-    progress: &mut dyn FnMut(&Task, Duration),
 ) -> Result<O::Output, Error> {
     let mut log = CallLog::start();
     loop {
         let next = op.poll(world.clock.now());
-        drain(&mut op, &mut log, world, progress);
+        drain(&mut op, &mut log, world);
         match next {
             Next::Send(request) => {
                 log.sending(&request, world.clock);
@@ -129,7 +106,7 @@ pub(crate) fn run_blocking<O: Operation>(
                 log.answered(&answer);
                 let now = world.clock.now();
                 op.handle(answer, now, world.clock.wall(), world.random.random());
-                drain(&mut op, &mut log, world, progress);
+                drain(&mut op, &mut log, world);
             }
             Next::WaitUntil(at) => sleep.sleep(at.saturating_duration_since(world.clock.now())),
             Next::Done(result) => {
@@ -143,23 +120,21 @@ pub(crate) fn run_blocking<O: Operation>(
 /// Drives `op` to its end with async sending and sleeping. Shared by the
 /// `Send` and the local async facades: the future is `Send` exactly when
 /// what it holds is.
-pub(crate) async fn run_async<O, SendFut, SleepFut, P>(
+pub(crate) async fn run_async<O, SendFut, SleepFut>(
     mut op: O,
     world: &World<'_>,
     send: impl Fn(Request<Vec<u8>>) -> SendFut,
     sleep: impl Fn(Duration) -> SleepFut,
-    mut progress: P,
 ) -> Result<O::Output, Error>
 where
     O: Operation,
-    P: FnMut(&Task, Duration),
     SendFut: Future<Output = Result<Response<Vec<u8>>, TransportError>>,
     SleepFut: Future<Output = ()>,
 {
     let mut log = CallLog::start();
     loop {
         let next = op.poll(world.clock.now());
-        drain(&mut op, &mut log, world, &mut progress);
+        drain(&mut op, &mut log, world);
         match next {
             Next::Send(request) => {
                 log.sending(&request, world.clock);
@@ -167,7 +142,7 @@ where
                 log.answered(&answer);
                 let now = world.clock.now();
                 op.handle(answer, now, world.clock.wall(), world.random.random());
-                drain(&mut op, &mut log, world, &mut progress);
+                drain(&mut op, &mut log, world);
             }
             Next::WaitUntil(at) => sleep(at.saturating_duration_since(world.clock.now())).await,
             Next::Done(result) => {

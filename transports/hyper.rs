@@ -4,7 +4,7 @@
 //! - One pooled client per [`HyperTransport`]; clones share it. HTTP/1.1
 //!   carries one request per connection at a time, so at most
 //!   [`TransportConfig::max_in_flight`] requests (default
-//!   [`DEFAULT_MAX_IN_FLIGHT`]) are sent at once and the rest wait their
+//!   [`TransportConfig::DEFAULT_MAX_IN_FLIGHT`]) are sent at once and the rest wait their
 //!   turn: many concurrent calls then share a few pooled connections instead
 //!   of opening one each. The wait for a turn counts against the request
 //!   timeout. Idle connections are dropped after
@@ -12,7 +12,10 @@
 //! - URIs are absolute (the core builds them so); plain `http://` is refused
 //!   before connecting unless the host is loopback or it was allowed.
 //! - The whole call, the wait for a turn and the response body included,
-//!   has one deadline; the connect step has its own, shorter limit.
+//!   has one deadline; making the connection (TCP, a proxy's `CONNECT`, the
+//!   TLS handshake) has its own, shorter limit, as on ureq.
+//! - A response head over [`TransportConfig::max_header_bytes`] or with more
+//!   than 100 fields is refused, as on ureq.
 //! - The body is read frame by frame and counted, so an oversized or endless
 //!   body fails with [`TransportErrorKind::BodyTooLarge`] without buffering
 //!   the rest, and a body cut short says how much of it came.
@@ -20,8 +23,9 @@
 //!   process default would panic at run time), trusting the Mozilla roots of
 //!   `webpki-roots`, the system's roots when asked, and any extra roots given.
 //! - Proxies follow [`TransportConfig::proxy`] (the environment by default,
-//!   read as curl does): a proxied connection is a `CONNECT` tunnel made by
-//!   hyper-util's [`Tunnel`], with TLS to the API inside it.
+//!   read as curl does): a proxied connection is a `CONNECT` tunnel (made
+//!   here, with the crate's `User-Agent`, so that a refusal keeps the
+//!   proxy's status), with TLS to the API inside it.
 //!
 //! ```no_run
 //! use coxedge_images::transports::hyper::HyperClient;
@@ -53,25 +57,21 @@ use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::{Semaphore, TryAcquireError};
 
-use super::config::{bounded, native_roots, wording};
-use super::proxy::ProxyRules;
+use super::config::wording::{self, Malformed};
+use super::config::{bounded, header_limit, native_roots};
+use super::proxy::{ProxyRules, ProxyUrl, mark_proxy, wording as proxy_wording};
 use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
-
-/// How many requests one [`HyperTransport`] (and its clones) sends at once
-/// unless told otherwise: [`TransportConfig::DEFAULT_MAX_IN_FLIGHT`].
-pub const DEFAULT_MAX_IN_FLIGHT: usize = TransportConfig::DEFAULT_MAX_IN_FLIGHT;
 
 /// An async [`AsyncTransport`] over one pooled hyper client. Cheap to clone;
 /// clones share the connection pool and the in-flight limit. Needs a tokio
 /// runtime to send.
 #[derive(Clone)]
 pub struct HyperTransport {
-    client: PooledClient<HttpsConnector<ProxyConnector>, Full<Bytes>>,
+    client: PooledClient<Timed<HttpsConnector<ProxyConnector>>, Full<Bytes>>,
     config: Arc<TransportConfig>,
     proxies: Arc<ProxyRules>,
     in_flight: Arc<Turns>,
@@ -115,11 +115,19 @@ impl HyperTransport {
             .wrap_connector(ProxyConnector {
                 http,
                 proxies: proxies.clone(),
-                connect_timeout: bounded(config.connect_timeout),
             });
+        // One limit for the whole connection set-up: TCP, the proxy's
+        // `CONNECT` and the TLS handshake, as on ureq.
+        let connector = Timed {
+            inner: connector,
+            timeout: bounded(config.connect_timeout),
+        };
         let client = PooledClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(config.pool_idle_timeout)
+            // The read buffer is where the status line and headers must fit:
+            // a head over the limit fails as "message head is too large".
+            .http1_max_buf_size(header_limit(&config))
             .build(connector);
         Ok(HyperTransport {
             client,
@@ -127,17 +135,6 @@ impl HyperTransport {
             config: Arc::new(config),
             proxies,
         })
-    }
-
-    /// Sends at most `limit` requests at once (at least 1), as
-    /// [`TransportConfig::max_in_flight`] does; the others wait for a turn,
-    /// within their timeout. This bounds the connections opened to the API.
-    /// Clones made after this call share the new limit.
-    pub fn max_in_flight(mut self, limit: usize) -> Self {
-        let config = TransportConfig::clone(&self.config).max_in_flight(limit);
-        self.in_flight = Arc::new(Turns::new(config.max_in_flight));
-        self.config = Arc::new(config);
-        self
     }
 
     /// The settings this transport was built with.
@@ -148,12 +145,20 @@ impl HyperTransport {
     async fn exchange(
         &self,
         request: Request<Vec<u8>>,
+        proxy: Option<&ProxyUrl>,
     ) -> Result<Response<Vec<u8>>, TransportError> {
         let response = self
             .client
             .request(request.map(|body| Full::new(Bytes::from(body))))
             .await
-            .map_err(|e| self.request_failure(e))?;
+            .map_err(|e| self.request_failure(e, proxy))?;
+        // hyper holds a head to its read buffer's size only when the head
+        // arrives in pieces; one that came whole is measured here, as ureq
+        // measures every head.
+        let head_limit = header_limit(&self.config);
+        if head_size(&response) > head_limit {
+            return Err(wording::headers_too_large(head_limit));
+        }
         let limit = self.config.max_body_bytes;
         let (mut parts, mut body) = response.into_parts();
         // The `Content-Length` hyper has already read and checked (it
@@ -181,36 +186,69 @@ impl HyperTransport {
     }
 
     /// A failure before the response's headers arrived, in the words the
-    /// blocking transport uses too.
-    fn request_failure(&self, error: hyper_util::client::legacy::Error) -> TransportError {
+    /// blocking transport uses too. `proxy` is the proxy the request went
+    /// through, if any.
+    fn request_failure(
+        &self,
+        error: hyper_util::client::legacy::Error,
+        proxy: Option<&ProxyUrl>,
+    ) -> TransportError {
+        if let Some(refused) = find::<ProxyRefused>(&error) {
+            return refused.words().with_source(error);
+        }
         let connecting = error.is_connect();
-        let fallback = if connecting {
-            TransportErrorKind::Connect
+        let described = if connecting {
+            self.connect_failure(&error)
         } else {
-            TransportErrorKind::Other
+            self.exchange_failure(&error)
         };
-        let kind = kind_of(&error, fallback);
-        let described = match kind {
-            TransportErrorKind::Tls => find::<rustls::Error>(&error).map(wording::tls),
-            TransportErrorKind::Timeout if connecting => Some(wording::no_connection_within(
-                bounded(self.config.connect_timeout),
-            )),
+        let described = match (described, proxy) {
+            (Some(described), Some(proxy)) if connecting => {
+                Some(proxy_wording::through(proxy, described))
+            }
+            (described, _) => described,
+        };
+        match described {
+            Some(described) => described.with_source(error),
+            None => transport_error(kind_of(&error, TransportErrorKind::Other), error),
+        }
+    }
+
+    /// A connection that could not be made (directly or through a proxy).
+    fn connect_failure(&self, error: &(dyn StdError + 'static)) -> Option<TransportError> {
+        if find::<ConnectTimedOut>(error).is_some() {
+            return Some(wording::no_connection_within(bounded(
+                self.config.connect_timeout,
+            )));
+        }
+        Some(match kind_of(error, TransportErrorKind::Connect) {
+            TransportErrorKind::Tls => find::<rustls::Error>(error).map(wording::tls)?,
             TransportErrorKind::Timeout => {
-                Some(wording::no_response_within(bounded(self.config.timeout)))
+                wording::no_connection_within(bounded(self.config.connect_timeout))
             }
             // A failed lookup is hyper-util's "dns error" (whose cause is
             // the resolver's I/O error): found first, so it reads as on ureq.
-            TransportErrorKind::Connect
-                if connecting && causes(&error).any(|e| e.to_string() == "dns error") =>
-            {
-                Some(wording::host_not_found())
-            }
-            TransportErrorKind::Connect if connecting => Some(match find::<io::Error>(&error) {
+            _ if causes(error).any(|e| e.to_string() == "dns error") => wording::host_not_found(),
+            _ => match find::<io::Error>(error) {
                 Some(io) => wording::connect_failure(io),
                 None => wording::connect_failure(&io::Error::other("")),
-            }),
+            },
+        })
+    }
+
+    /// A failure after the connection was made, before the response's
+    /// headers were complete.
+    fn exchange_failure(&self, error: &(dyn StdError + 'static)) -> Option<TransportError> {
+        if let Some(malformed) = find::<::hyper::Error>(error).and_then(|e| self.malformed(e)) {
+            return Some(malformed);
+        }
+        match kind_of(error, TransportErrorKind::Other) {
+            TransportErrorKind::Tls => find::<rustls::Error>(error).map(wording::tls),
+            TransportErrorKind::Timeout => {
+                Some(wording::no_response_within(bounded(self.config.timeout)))
+            }
             TransportErrorKind::Connect | TransportErrorKind::Io => {
-                Some(match find::<io::Error>(&error) {
+                Some(match find::<io::Error>(error) {
                     Some(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
                         wording::connect_failure(io)
                     }
@@ -219,12 +257,47 @@ impl HyperTransport {
                 })
             }
             _ => None,
-        };
-        match described {
-            Some(described) => described.with_source(error),
-            None => transport_error(kind, error),
         }
     }
+
+    /// An answer hyper's parser refused, in the words ureq's refusals are
+    /// given too.
+    fn malformed(&self, error: &::hyper::Error) -> Option<TransportError> {
+        if error.is_parse_too_large() {
+            return Some(wording::headers_too_large(header_limit(&self.config)));
+        }
+        if error.is_parse_status() {
+            return Some(wording::malformed(Malformed::StatusLine));
+        }
+        if !error.is_parse() {
+            return None;
+        }
+        // hyper names the other parse errors only in its message.
+        let text = error.to_string();
+        Some(wording::malformed(if text.contains("version") {
+            Malformed::NotHttp
+        } else if text.contains("content-length") {
+            Malformed::ContentLength
+        } else if text.contains("header") || text.contains("transfer-encoding") {
+            Malformed::HeaderLine
+        } else {
+            Malformed::Other
+        }))
+    }
+}
+
+/// The size of a response's head as it came on the wire (`HTTP/1.1 200
+/// OK`, each `name: value` line, the blank line), give or take the spaces
+/// a server put around its values.
+fn head_size<B>(response: &Response<B>) -> usize {
+    let reason = response.status().canonical_reason().map_or(0, str::len);
+    let status_line = "HTTP/1.1 200 \r\n".len() + reason;
+    response
+        .headers()
+        .iter()
+        .fold(status_line + 2, |size, (name, value)| {
+            size + name.as_str().len() + value.len() + 4
+        })
 }
 
 /// The turns to send: the in-flight limit, and how many calls are waiting
@@ -268,6 +341,22 @@ fn body_failure(error: ::hyper::Error, received: u64, announced: Option<u64>) ->
         TransportErrorKind::Io | TransportErrorKind::Connect => {
             wording::truncated(received, announced).with_source(error)
         }
+        // hyper's h1 decoder says what was wrong with the chunked framing
+        // only in its message ("Invalid chunk size line: …").
+        TransportErrorKind::Protocol => {
+            let text = causes(&error)
+                .map(|e| e.to_string().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let what = if text.contains("chunk size") {
+                Malformed::ChunkSize
+            } else if text.contains("chunk") {
+                Malformed::Chunked
+            } else {
+                Malformed::Other
+            };
+            wording::malformed(what).with_source(error)
+        }
         kind => transport_error(kind, error),
     }
 }
@@ -279,8 +368,9 @@ fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Optio
 
 impl AsyncTransport for HyperTransport {
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
-        self.proxies
+        super::security::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        let proxy = self
+            .proxies
             .route(request.uri(), self.config.allow_insecure_http)?;
         // One deadline, and one timer, for the whole call: a call that waits
         // for its turn has that much less time to get its answer.
@@ -306,7 +396,7 @@ impl AsyncTransport for HyperTransport {
                 Err(TryAcquireError::Closed) => return Err(shut_down()),
             };
             queued = false;
-            let result = self.exchange(request).await;
+            let result = self.exchange(request, proxy).await;
             // hyper-util hands a connection back to its pool from a task of
             // its own once the connection has finished the response. When a
             // call is waiting for a turn, ours may be the one it gets: let
@@ -320,11 +410,12 @@ impl AsyncTransport for HyperTransport {
             result
         };
         let outcome = tokio::time::timeout_at(deadline, call).await;
-        match outcome {
+        let result = match outcome {
             Ok(result) => result,
             Err(_) if queued => Err(wording::no_turn_within(timeout, self.config.max_in_flight)),
             Err(_) => Err(wording::no_response_within(timeout)),
-        }
+        };
+        mark_proxy(result, proxy)
     }
 }
 
@@ -364,27 +455,17 @@ fn root_store(config: &TransportConfig) -> Result<rustls::RootCertStore, ConfigE
 struct ProxyConnector {
     http: HttpConnector,
     proxies: Arc<ProxyRules>,
-    /// Bounds the tunnel's `CONNECT` exchange too (the TCP connect to the
-    /// proxy is bounded by the `HttpConnector`), as ureq's connect timeout
-    /// does: a silent proxy is a connect timeout, not "may have reached".
-    connect_timeout: Duration,
 }
 
-type Connecting = std::pin::Pin<
-    Box<
-        dyn Future<
-                Output = Result<
-                    hyper_util::rt::TokioIo<tokio::net::TcpStream>,
-                    Box<dyn StdError + Send + Sync>,
-                >,
-            > + Send,
-    >,
->;
+type Connecting<T> =
+    std::pin::Pin<Box<dyn Future<Output = Result<T, Box<dyn StdError + Send + Sync>>> + Send>>;
+
+type Tcp = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
 
 impl tower_service::Service<http::Uri> for ProxyConnector {
-    type Response = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+    type Response = Tcp;
     type Error = Box<dyn StdError + Send + Sync>;
-    type Future = Connecting;
+    type Future = Connecting<Tcp>;
 
     fn poll_ready(
         &mut self,
@@ -402,68 +483,204 @@ impl tower_service::Service<http::Uri> for ProxyConnector {
             let connecting = self.http.call(dst);
             return Box::pin(async move { connecting.await.map_err(Into::into) });
         };
-        let mut tunnel = Tunnel::new(proxy.uri(), self.http.clone());
-        if let Some(auth) = proxy.basic_authorization() {
-            tunnel = tunnel.with_auth(auth);
-        }
-        // The tunnel would ask for port 443 when the URI names none.
-        let dst = with_port(dst);
-        let connecting = tokio::time::timeout(self.connect_timeout, tunnel.call(dst));
+        let connecting = self.http.call(proxy.uri());
+        let head = tunnel_head(&proxy, &dst);
         Box::pin(async move {
-            let failed = |source: Box<dyn StdError + Send + Sync>| {
+            let mut stream = connecting.await.map_err(|e| -> Self::Error {
                 Box::new(ProxyFailed {
-                    proxy: proxy.to_string(),
-                    source,
+                    proxy: proxy.clone(),
+                    source: e.into(),
                 })
-                .into()
-            };
-            match connecting.await {
-                Ok(tunnelled) => tunnelled.map_err(|e| failed(e.into())),
-                Err(_) => Err(failed(Box::new(io::Error::from(io::ErrorKind::TimedOut)))),
+            })?;
+            match tunnel(stream.inner_mut(), &head).await {
+                Ok(()) => Ok(stream),
+                Err(answer) => Err(Box::new(ProxyRefused { proxy, answer }) as Self::Error),
             }
         })
     }
 }
 
-/// `dst` with its scheme's default port written out.
-fn with_port(dst: http::Uri) -> http::Uri {
-    if dst.port().is_some() {
-        return dst;
-    }
-    let port = if dst.scheme_str() == Some("http") {
-        80
-    } else {
-        443
-    };
-    let Some(host) = dst.host() else { return dst };
-    let authority = format!("{host}:{port}");
-    let mut parts = dst.clone().into_parts();
-    match authority.parse() {
-        Ok(authority) => {
-            parts.authority = Some(authority);
-            http::Uri::from_parts(parts).unwrap_or(dst)
+/// The `CONNECT` request for `dst`, naming its port (the scheme's default
+/// when the URI names none).
+fn tunnel_head(proxy: &ProxyUrl, dst: &http::Uri) -> Vec<u8> {
+    let port = dst
+        .port_u16()
+        .unwrap_or(if dst.scheme_str() == Some("http") {
+            80
+        } else {
+            443
+        });
+    proxy.connect_head(dst.host().unwrap_or(""), port)
+}
+
+/// The largest answer to `CONNECT` read (a proxy's status line and headers).
+const TUNNEL_HEAD_LIMIT: usize = 16 * 1024;
+
+/// Sends `head` (a `CONNECT` request) and reads the proxy's answer up to
+/// the end of its headers: `Ok` for a 2xx, else what came.
+async fn tunnel(stream: &mut tokio::net::TcpStream, head: &[u8]) -> Result<(), TunnelAnswer> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(head).await.map_err(TunnelAnswer::Io)?;
+    let mut answer = Vec::with_capacity(512);
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = stream.read(&mut buf).await.map_err(TunnelAnswer::Io)?;
+        if n == 0 {
+            return Err(TunnelAnswer::Closed);
         }
-        Err(_) => dst,
+        answer.extend_from_slice(&buf[..n]);
+        if let Some(status) = connect_status(&answer) {
+            return match status {
+                Some(200..=299) => Ok(()),
+                Some(status) => Err(TunnelAnswer::Status(status)),
+                None => Err(TunnelAnswer::NotHttp),
+            };
+        }
+        if answer.len() > TUNNEL_HEAD_LIMIT {
+            return Err(TunnelAnswer::NotHttp);
+        }
     }
 }
 
-/// A tunnel through a proxy could not be made. Names the proxy by host and
-/// port only (never its credentials).
+/// The status of a proxy's answer once its head is complete (`None`
+/// inside when it is not HTTP); `None` while more is needed. Bytes after
+/// the head (a body, which a 2xx must not have) are not looked at.
+fn connect_status(answer: &[u8]) -> Option<Option<u16>> {
+    let line_end = answer.windows(2).position(|w| w == b"\r\n");
+    let looks_http = |line: &[u8]| line.starts_with(b"HTTP/1.");
+    let Some(line_end) = line_end else {
+        // Not even the start of a status line: no need to wait for more.
+        let prefix = &answer[..answer.len().min(7)];
+        return (!b"HTTP/1.".starts_with(prefix)).then_some(None);
+    };
+    let line = &answer[..line_end];
+    if !looks_http(line) {
+        return Some(None);
+    }
+    answer.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    let _version = words.next();
+    let status = words
+        .next()
+        .filter(|code| code.len() == 3 && code.iter().all(u8::is_ascii_digit))
+        .and_then(|code| std::str::from_utf8(code).ok()?.parse().ok());
+    Some(status)
+}
+
+/// How a `CONNECT` went wrong.
+#[derive(Debug)]
+enum TunnelAnswer {
+    /// A status other than 2xx.
+    Status(u16),
+    /// Something that is not an HTTP answer.
+    NotHttp,
+    /// The proxy closed the connection without answering.
+    Closed,
+    /// The connection to the proxy broke.
+    Io(io::Error),
+}
+
+/// The proxy did not open the tunnel. Names it by host and port only.
+#[derive(Debug)]
+struct ProxyRefused {
+    proxy: ProxyUrl,
+    answer: TunnelAnswer,
+}
+
+impl ProxyRefused {
+    /// In the words the blocking transport uses too.
+    fn words(&self) -> TransportError {
+        match &self.answer {
+            TunnelAnswer::Status(status) => proxy_wording::refused(&self.proxy, *status),
+            TunnelAnswer::NotHttp => proxy_wording::not_http(&self.proxy),
+            TunnelAnswer::Closed | TunnelAnswer::Io(_) => proxy_wording::closed(&self.proxy),
+        }
+    }
+}
+
+impl fmt::Display for ProxyRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the proxy at {} did not open the tunnel",
+            self.proxy.host_port()
+        )
+    }
+}
+
+impl StdError for ProxyRefused {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.answer {
+            TunnelAnswer::Io(io) => Some(io),
+            _ => None,
+        }
+    }
+}
+
+/// The proxy could not be reached. Names it by host and port only.
 #[derive(Debug)]
 struct ProxyFailed {
-    proxy: String,
+    proxy: ProxyUrl,
     source: Box<dyn StdError + Send + Sync>,
 }
 
 impl fmt::Display for ProxyFailed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "through the proxy {}", self.proxy)
+        write!(f, "through the proxy at {}", self.proxy.host_port())
     }
 }
 
 impl StdError for ProxyFailed {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         Some(&*self.source)
+    }
+}
+
+/// A connector whose whole connection set-up (TCP, the proxy's `CONNECT`,
+/// the TLS handshake) must end within `timeout`.
+#[derive(Clone)]
+struct Timed<C> {
+    inner: C,
+    timeout: Duration,
+}
+
+/// The connect timeout ran out while connecting.
+#[derive(Debug)]
+struct ConnectTimedOut;
+
+impl fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the connection was not made within the connect timeout")
+    }
+}
+
+impl StdError for ConnectTimedOut {}
+
+impl<C> tower_service::Service<http::Uri> for Timed<C>
+where
+    C: tower_service::Service<http::Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    type Response = C::Response;
+    type Error = Box<dyn StdError + Send + Sync>;
+    type Future = Connecting<C::Response>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, dst: http::Uri) -> Self::Future {
+        let connecting = tokio::time::timeout(self.timeout, self.inner.call(dst));
+        Box::pin(async move {
+            match connecting.await {
+                Ok(connected) => connected.map_err(Into::into),
+                Err(_) => Err(Box::new(ConnectTimedOut) as Self::Error),
+            }
+        })
     }
 }
 
@@ -708,19 +925,46 @@ mod tests {
     }
 
     #[test]
-    fn tunnel_destinations_name_their_port() {
-        // hyper-util's tunnel asks for 443 when the URI names no port.
-        let uri = |s: &str| s.parse::<http::Uri>().unwrap();
+    fn tunnel_requests_name_the_port_and_the_crate() {
+        let proxy: ProxyUrl = "http://u:p@127.0.0.1:3128".parse().unwrap();
+        let head =
+            |dst: &str| String::from_utf8(tunnel_head(&proxy, &dst.parse().unwrap())).unwrap();
+        assert!(head("http://127.0.0.1/x").starts_with("CONNECT 127.0.0.1:80 HTTP/1.1\r\n"));
+        assert!(head("https://h.example").starts_with("CONNECT h.example:443 HTTP/1.1\r\n"));
+        assert!(head("http://[::1]/").starts_with("CONNECT [::1]:80 HTTP/1.1\r\n"));
+        let text = head("http://h:8080/");
+        assert!(
+            text.starts_with("CONNECT h:8080 HTTP/1.1\r\nHost: h:8080\r\n"),
+            "{text}"
+        );
+        assert!(text.contains(&format!(
+            "\r\nUser-Agent: {}\r\n",
+            crate::endpoint::USER_AGENT
+        )));
+        assert!(
+            text.contains("\r\nProxy-Authorization: Basic dTpw\r\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("\r\n\r\n"));
+    }
+
+    #[test]
+    fn connect_answers_are_read_to_the_end_of_their_head() {
+        let status = |s: &[u8]| connect_status(s);
         assert_eq!(
-            with_port(uri("http://127.0.0.1/x")),
-            "http://127.0.0.1:80/x"
+            status(b"HTTP/1.1 200 Connection established\r\n\r\n"),
+            Some(Some(200))
         );
         assert_eq!(
-            with_port(uri("https://h.example")),
-            "https://h.example:443/"
+            status(b"HTTP/1.0 407 Proxy Auth\r\nA: b\r\n\r\nbody"),
+            Some(Some(407))
         );
-        assert_eq!(with_port(uri("http://[::1]/")), "http://[::1]:80/");
-        assert_eq!(with_port(uri("http://h:8080/")), "http://h:8080/");
+        assert_eq!(status(b"HTTP/1.1 200 OK\r\n"), None);
+        assert_eq!(status(b"HTTP/1."), None);
+        assert_eq!(status(b"HTT"), None);
+        assert_eq!(status(b"SSH-2.0"), Some(None));
+        assert_eq!(status(b"HTTP/1.1 2x0 OK\r\n\r\n"), Some(None));
+        assert_eq!(status(b"hello\r\n"), Some(None));
     }
 
     #[test]

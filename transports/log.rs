@@ -8,7 +8,7 @@
 //! | --- | --- | --- |
 //! | `coxedge_images` | INFO span `call` | one per call: `operation`, `method`, `path`, and when it ends `status`, `attempts`, `requests`, `elapsed_ms`, `body_bytes` |
 //! | `coxedge_images` | DEBUG | the call's end (`outcome`) |
-//! | `coxedge_images::http` | DEBUG | one line per HTTP request of the crate's operations, answered or failed (from the core's `Answered` event) |
+//! | `coxedge_images::http` | DEBUG | one line per HTTP request of the crate's operations, answered or failed (from the core's `Answered` event), with the proxy's `host:port` when it went through one |
 //! | `coxedge_images::http` | TRACE | the request line and headers, the status line and headers, redacted |
 //! | `coxedge_images::retry` | INFO | each retry: `reason`, `wait_ms` |
 //! | `coxedge_images::task` | DEBUG | each task poll: `status`, `next_poll_ms` |
@@ -86,6 +86,7 @@ mod enabled {
 
     use super::{REDACTED, looks_secret, redact_query};
     use crate::transports::drive::Clock;
+    use crate::transports::proxy::ThroughProxy;
     use crate::{API_KEY_HEADER, Error, Event, TransportError};
 
     /// The log of one call: its span, and what the span records at the end.
@@ -102,6 +103,8 @@ mod enabled {
         attempt: u32,
         status: Option<u16>,
         body_bytes: usize,
+        /// The proxy (`host:port`) the last request went through.
+        proxy: Option<String>,
     }
 
     impl CallLog {
@@ -130,6 +133,7 @@ mod enabled {
                 attempt: 0,
                 status: None,
                 body_bytes: 0,
+                proxy: None,
             }
         }
 
@@ -165,7 +169,7 @@ mod enabled {
                 // and may carry the key, like the events' paths.
                 let mut url = shown_uri(request.uri());
                 if let Ok(key) = std::str::from_utf8(&self.key) {
-                    crate::error::redact_string(&mut url, key);
+                    crate::model::error::redact_string(&mut url, key);
                 }
                 tracing::trace!(
                     target: "coxedge_images::http",
@@ -181,7 +185,14 @@ mod enabled {
 
         /// The answer (or failure) to the request just sent: its status
         /// line and headers at TRACE.
-        pub(crate) fn answered(&self, answer: &Result<Response<Vec<u8>>, TransportError>) {
+        pub(crate) fn answered(&mut self, answer: &Result<Response<Vec<u8>>, TransportError>) {
+            self.proxy = match answer {
+                Ok(response) => response
+                    .extensions()
+                    .get::<ThroughProxy>()
+                    .map(|p| p.0.clone()),
+                Err(error) => error.proxy().map(str::to_owned),
+            };
             let _entered = self.span.enter();
             if let Ok(response) = answer {
                 if tracing::enabled!(target: "coxedge_images::http", Level::TRACE) {
@@ -225,97 +236,137 @@ mod enabled {
             let now = clock.now();
             let _entered = self.span.enter();
             match event {
-                Event::Answered(a) => {
+                Event::Answered {
+                    operation,
+                    method,
+                    path,
+                    status,
+                    failure,
+                    attempt,
+                    body_bytes,
+                    ..
+                } => {
                     if self.requests == 0 {
-                        self.span.record("operation", a.operation);
+                        self.span.record("operation", *operation);
                     }
                     self.requests += 1;
-                    self.attempt = a.attempt;
-                    self.status = a.status.map(|s| s.as_u16());
-                    self.body_bytes += a.body_bytes;
+                    self.attempt = *attempt;
+                    self.status = status.map(|s| s.as_u16());
+                    self.body_bytes += *body_bytes;
                     let took = self
                         .sent_at
                         .take()
                         .map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
                     let ms = took.as_millis() as u64;
-                    match (&a.status, &a.failure) {
+                    // Host and port only: the transports never hand over
+                    // the proxy's credentials.
+                    let proxy = self.proxy.take();
+                    let through = proxy
+                        .as_deref()
+                        .map(|p| format!(", through the proxy {p}"))
+                        .unwrap_or_default();
+                    match (status, failure) {
                         (Some(status), _) => tracing::debug!(
                             target: "coxedge_images::http",
-                            operation = a.operation,
-                            method = a.method.as_str(),
-                            path = a.path.as_str(),
+                            operation = *operation,
+                            method = method.as_str(),
+                            path = path.as_str(),
                             status = status.as_u16(),
                             elapsed_ms = ms,
-                            attempt = a.attempt,
-                            body_bytes = a.body_bytes,
-                            "{} {} {} {ms} ms attempt {}, {} bytes",
-                            a.method,
-                            a.path,
+                            attempt = *attempt,
+                            body_bytes = *body_bytes,
+                            proxy = proxy.as_deref(),
+                            "{} {} {} {ms} ms attempt {}, {} bytes{through}",
+                            method,
+                            path,
                             status,
-                            a.attempt,
-                            a.body_bytes,
+                            attempt,
+                            body_bytes,
                         ),
                         (None, failure) => {
                             let failure = failure.as_deref().unwrap_or("no response");
                             tracing::debug!(
                                 target: "coxedge_images::http",
-                                operation = a.operation,
-                                method = a.method.as_str(),
-                                path = a.path.as_str(),
+                                operation = *operation,
+                                method = method.as_str(),
+                                path = path.as_str(),
                                 failure,
                                 elapsed_ms = ms,
-                                attempt = a.attempt,
+                                attempt = *attempt,
                                 body_bytes = 0,
-                                "{} {} failed: {failure} {ms} ms attempt {}",
-                                a.method,
-                                a.path,
-                                a.attempt,
+                                proxy = proxy.as_deref(),
+                                "{} {} failed: {failure} {ms} ms attempt {}{through}",
+                                method,
+                                path,
+                                attempt,
                             )
                         }
                     }
                 }
-                Event::Retrying(r) => tracing::info!(
+                Event::Retrying {
+                    operation,
+                    method,
+                    path,
+                    reason,
+                    attempt,
+                    wait,
+                    ..
+                } => tracing::info!(
                     target: "coxedge_images::retry",
-                    operation = r.operation,
-                    method = r.method.as_str(),
-                    path = r.path.as_str(),
-                    reason = r.reason.as_str(),
-                    attempt = r.attempt,
-                    wait_ms = r.wait.as_millis() as u64,
+                    operation = *operation,
+                    method = method.as_str(),
+                    path = path.as_str(),
+                    reason = reason.as_str(),
+                    attempt = *attempt,
+                    wait_ms = wait.as_millis() as u64,
                     "retrying {} {} after attempt {} ({}) in {} ms",
-                    r.method,
-                    r.path,
-                    r.attempt,
-                    r.reason,
-                    r.wait.as_millis(),
+                    method,
+                    path,
+                    attempt,
+                    reason,
+                    wait.as_millis(),
                 ),
-                Event::Page(p) => tracing::debug!(
+                Event::Page {
+                    operation,
+                    page,
+                    received,
+                    new,
+                    gathered,
+                    record_count,
+                    ..
+                } => tracing::debug!(
                     target: "coxedge_images::page",
-                    operation = p.operation,
-                    page = p.page,
-                    received = p.received,
-                    new = p.new,
-                    gathered = p.gathered,
-                    record_count = p.record_count,
+                    operation = *operation,
+                    page = *page,
+                    received = *received,
+                    new = *new,
+                    gathered = *gathered,
+                    record_count = *record_count,
                     "page {}: {} images, {} new, {} gathered",
-                    p.page,
-                    p.received,
-                    p.new,
-                    p.gathered,
+                    page,
+                    received,
+                    new,
+                    gathered,
                 ),
-                Event::TaskPolled(t) => {
-                    let next = t.next_poll.map(|d| d.as_millis() as u64);
+                Event::TaskPolled {
+                    operation,
+                    task,
+                    elapsed,
+                    next_poll,
+                    ..
+                } => {
+                    let next = next_poll.map(|d| d.as_millis() as u64);
                     tracing::debug!(
                         target: "coxedge_images::task",
-                        operation = t.operation,
-                        task = t.task.id.as_str(),
-                        status = %t.task.status,
-                        elapsed_ms = t.elapsed.as_millis() as u64,
+                        operation = *operation,
+                        task = task.id.as_str(),
+                        status = %task.status,
+                        elapsed_ms = elapsed.as_millis() as u64,
                         next_poll_ms = next,
                         "task {} {} after {} ms{}",
-                        t.task.id.as_str(),
-                        t.task.status,
-                        t.elapsed.as_millis(),
+                        task.id.as_str(),
+                        task.status,
+                        elapsed.as_millis(),
                         match next {
                             Some(ms) => format!(", next poll in {ms} ms"),
                             None => String::new(),

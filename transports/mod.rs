@@ -31,20 +31,20 @@ mod asynchronous;
 mod blocking;
 mod config;
 mod drive;
+mod facade;
 mod jitter;
 mod log;
 mod proxy;
 mod security;
 
 pub use asynchronous::{
-    AsyncClient, AsyncSleep, AsyncTaskHandle, AsyncTransport, LocalAsyncClient, LocalAsyncSleep,
-    LocalAsyncTaskHandle, LocalAsyncTransport,
+    AsyncClient, AsyncSleep, AsyncTransport, LocalAsyncClient, LocalAsyncSleep, LocalAsyncTransport,
 };
-pub use blocking::{Client, TaskHandle, Transport};
-pub use config::{RetryNotice, TransportConfig};
+pub use blocking::{Client, Transport};
+pub use config::TransportConfig;
 pub use drive::{Clock, Random, Sleep, SystemClock};
-pub use proxy::{DEFAULT_PROXY_PORT, ProxyConfig, ProxyUrl};
-pub use security::check_request_security;
+pub use facade::TaskHandle;
+pub use proxy::{ProxyConfig, ProxyUrl};
 
 #[cfg(feature = "hyper")]
 pub mod hyper;

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use http::{HeaderValue, Uri};
 use percent_encoding::percent_decode_str;
 
-use crate::endpoint::is_loopback_host;
+use crate::model::host::is_loopback_host;
 use crate::{ConfigError, TransportError, TransportErrorKind};
 
 /// Which proxy the bundled transports use.
@@ -83,7 +83,7 @@ pub struct ProxyUrl {
 }
 
 /// The port of a proxy URL that names none (curl's default).
-pub const DEFAULT_PROXY_PORT: u16 = 1080;
+const DEFAULT_PROXY_PORT: u16 = 1080;
 
 impl ProxyUrl {
     /// The host, as in a URI (an IPv6 address in brackets).
@@ -229,6 +229,135 @@ impl fmt::Debug for ProxyUrl {
                 &self.credentials.as_ref().map(|_| "<redacted>"),
             )
             .finish()
+    }
+}
+
+impl ProxyUrl {
+    /// `host:port`, as the messages name the proxy (never credentials).
+    pub(crate) fn host_port(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// The `CONNECT` request for a tunnel to `host:port`: the crate's
+    /// `User-Agent`, and the credentials when given. Both transports send
+    /// this much (ureq writes its own, with the same headers).
+    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+    pub(crate) fn connect_head(&self, host: &str, port: u16) -> Vec<u8> {
+        let mut head = format!(
+            "CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {}\r\n",
+            crate::endpoint::USER_AGENT
+        )
+        .into_bytes();
+        if let Some(auth) = self.basic_authorization() {
+            head.extend_from_slice(b"Proxy-Authorization: ");
+            head.extend_from_slice(auth.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        head.extend_from_slice(b"\r\n");
+        head
+    }
+}
+
+/// Put in a response's extensions by the transports when it came through a
+/// proxy (`host:port`), for the request logs.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) struct ThroughProxy(pub(crate) String);
+
+/// Marks `answer` as having come through `proxy`, when there was one.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+pub(crate) fn mark_proxy<T>(
+    answer: Result<http::Response<T>, TransportError>,
+    proxy: Option<&ProxyUrl>,
+) -> Result<http::Response<T>, TransportError> {
+    let Some(proxy) = proxy else { return answer };
+    match answer {
+        Ok(mut response) => {
+            response
+                .extensions_mut()
+                .insert(ThroughProxy(proxy.host_port()));
+            Ok(response)
+        }
+        Err(error) => Err(error.through_proxy(proxy.host_port())),
+    }
+}
+
+/// How a proxy's answer to `CONNECT` went, in the words both transports use.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+pub(crate) mod wording {
+    use http::StatusCode;
+
+    use super::ProxyUrl;
+    use crate::{TransportError, TransportErrorKind};
+
+    /// The proxy answered `CONNECT` with `status` (not 2xx): refused, not
+    /// retried. Says whether credentials were wanted or rejected.
+    pub(crate) fn refused(proxy: &ProxyUrl, status: u16) -> TransportError {
+        let reason = StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason());
+        let status_words = match reason {
+            Some(reason) => format!("{status} {reason}"),
+            None => status.to_string(),
+        };
+        let why = match status {
+            401 | 407 if proxy.has_credentials() => ": it rejected the credentials given",
+            401 | 407 => {
+                ": it wants credentials, and none were given \
+                 (put them in the proxy URL: http://user:password@host:port)"
+            }
+            _ => "",
+        };
+        TransportError::new(
+            TransportErrorKind::Proxy,
+            format!(
+                "the proxy at {} answered {status_words}{why}",
+                proxy.host_port()
+            ),
+        )
+    }
+
+    /// The proxy answered `CONNECT` with something that is not HTTP.
+    pub(crate) fn not_http(proxy: &ProxyUrl) -> TransportError {
+        TransportError::new(
+            TransportErrorKind::Proxy,
+            format!(
+                "the proxy at {} did not answer CONNECT in HTTP",
+                proxy.host_port()
+            ),
+        )
+    }
+
+    /// The proxy closed the connection without answering `CONNECT`.
+    pub(crate) fn closed(proxy: &ProxyUrl) -> TransportError {
+        TransportError::new(
+            TransportErrorKind::Connect,
+            format!(
+                "the proxy at {} closed the connection without answering CONNECT",
+                proxy.host_port()
+            ),
+        )
+    }
+
+    /// `failure` (a connection that could not be made, or not in time) was
+    /// met on the way through `proxy`: the words name the proxy, so that a
+    /// proxy that is down does not read as the API server refusing.
+    pub(crate) fn through(proxy: &ProxyUrl, failure: TransportError) -> TransportError {
+        let kind = failure.kind();
+        let message = match kind {
+            TransportErrorKind::Connect => format!(
+                "the proxy at {} is not reachable: {}",
+                proxy.host_port(),
+                failure.message()
+            ),
+            TransportErrorKind::ConnectTimeout => format!(
+                "{} (through the proxy at {})",
+                failure.message(),
+                proxy.host_port()
+            ),
+            _ => return failure,
+        };
+        TransportError::new(kind, message).with_source(failure)
     }
 }
 

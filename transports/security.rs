@@ -2,29 +2,23 @@
 
 use http::Uri;
 
-use crate::endpoint::is_loopback_host;
+use crate::model::host::is_loopback_host;
 use crate::{TransportError, TransportErrorKind};
 
 /// Refuses a request that must not leave this process: allows `https`, or
 /// `http` to a loopback host (127.0.0.0/8, `::1`, `localhost`), or `http`
 /// anywhere when `allow_insecure_http`; anything else is a
-/// [`TransportErrorKind::Refused`] error, before any connection attempt,
+/// `TransportErrorKind::Refused` error, before any connection attempt,
 /// because the request carries the API key.
 ///
-/// The bundled transports call it on every request. A custom
-/// [`Transport`](super::Transport) should too: the endpoint checks its base
-/// URL once, but a transport is the last place to stop a request whose URI
-/// was changed on the way (a redirect, a wrapper).
-///
-/// ```
-/// use coxedge_images::transports::check_request_security;
-///
-/// let uri = |s: &str| s.parse::<http::Uri>().unwrap();
-/// assert!(check_request_security(&uri("https://portal.coxedge.com/api/v1"), false).is_ok());
-/// assert!(check_request_security(&uri("http://127.0.0.1:8080/api/v1"), false).is_ok());
-/// assert!(check_request_security(&uri("http://portal.coxedge.com/api/v1"), false).is_err());
-/// ```
-pub fn check_request_security(uri: &Uri, allow_insecure_http: bool) -> Result<(), TransportError> {
+/// The bundled transports call it on every request: the endpoint checks
+/// its base URL once, but a transport is the last place to stop a request
+/// whose URI was changed on the way (a redirect, a wrapper).
+#[cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
+pub(crate) fn check_request_security(
+    uri: &Uri,
+    allow_insecure_http: bool,
+) -> Result<(), TransportError> {
     let refused = |why: String| Err(TransportError::new(TransportErrorKind::Refused, why));
     match uri.scheme_str() {
         Some("https") => Ok(()),
@@ -34,5 +28,36 @@ pub fn check_request_security(uri: &Uri, allow_insecure_http: bool) -> Result<()
             uri.host().unwrap_or("?")
         )),
         other => refused(format!("unsupported URI scheme {:?}", other.unwrap_or(""))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_request_security as check;
+    use crate::TransportErrorKind;
+
+    #[test]
+    fn transports_refuse_plain_http_off_loopback() {
+        let uri = |s: &str| s.parse::<http::Uri>().unwrap();
+        for ok in [
+            "https://portal.coxedge.com/x",
+            "http://127.0.0.1:9/x",
+            "http://127.200.1.1/x",
+            "http://[::1]:9/x",
+            "http://LOCALHOST/x",
+        ] {
+            assert!(check(&uri(ok), false).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://10.0.0.1/x",
+            "http://portal.coxedge.com/x",
+            "http://[::2]/x",
+            "http://localhost.evil.example/x",
+            "ftp://127.0.0.1/x",
+        ] {
+            let err = check(&uri(refused), false).unwrap_err();
+            assert_eq!(err.kind(), TransportErrorKind::Refused, "{refused}");
+        }
+        assert!(check(&uri("http://10.0.0.1/x"), true).is_ok());
     }
 }

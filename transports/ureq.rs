@@ -49,8 +49,9 @@ use ::ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolv
 use ::ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use http::{Request, Response};
 
-use super::config::{bounded, native_roots, wording};
-use super::proxy::{ProxyRules, ProxyUrl};
+use super::config::wording::{self, MAX_HEADER_FIELDS, Malformed};
+use super::config::{bounded, header_limit, native_roots};
+use super::proxy::{ProxyRules, ProxyUrl, mark_proxy, wording as proxy_wording};
 use super::{Client, Transport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
@@ -103,6 +104,17 @@ impl UreqTransport {
             .timeout_global(Some(bounded(config.timeout)))
             .timeout_connect(Some(bounded(config.connect_timeout)))
             .max_idle_age(config.pool_idle_timeout)
+            // The crate's name on the proxy's `CONNECT` too (the requests
+            // carry their own `User-Agent`).
+            .user_agent(crate::endpoint::USER_AGENT)
+            // The same head limit as hyper's; the input buffer must be
+            // larger than the limit for ureq to see a head go over it.
+            .max_response_header_size(header_limit(&config))
+            .input_buffer_size(
+                header_limit(&config)
+                    .saturating_add(8 * 1024)
+                    .max(128 * 1024),
+            )
             .tls_config(tls)
             .build();
         let resolver = SharedResolver::default();
@@ -165,11 +177,8 @@ const DNS_TTL: Duration = Duration::from_secs(30);
 
 /// ureq resolves the host before it looks in its connection pool, and with a
 /// request timeout set its resolver runs each lookup on a new thread: a
-/// thread and a DNS query per call even when a pooled connection is ready.
-/// Measured on sequential pooled gets to `localhost` (the ignored
-/// `measure_host_cache` test): a raw agent with the same timeouts took
-/// 5.5–9.2 times as long per call as this transport (medians of three runs
-/// of 7 × 2 000 calls; 24–64 µs against 242–390 µs). This resolver
+/// thread and a DNS query per call even when a pooled connection is ready
+/// (README, Performance, has what it costs). This resolver
 /// answers IP literals directly and reuses a name's addresses for
 /// [`DNS_TTL`], falling back to ureq's own resolver (with its timeout)
 /// otherwise. A call that could not connect, or timed out, forgets the
@@ -258,8 +267,11 @@ impl Resolver for CachingResolver {
 
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        super::check_request_security(request.uri(), self.config.allow_insecure_http)?;
-        let result = self.exchange(request);
+        super::security::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        let through = self
+            .proxies
+            .route(request.uri(), self.config.allow_insecure_http)?;
+        let result = mark_proxy(self.exchange(request, through), through);
         if let Err(error) = &result {
             if matches!(
                 error.kind(),
@@ -275,12 +287,12 @@ impl Transport for UreqTransport {
 }
 
 impl UreqTransport {
-    fn exchange(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        let proxy = self
-            .proxies
-            .route(request.uri(), self.config.allow_insecure_http)?
-            .map(ureq_proxy)
-            .transpose()?;
+    fn exchange(
+        &self,
+        request: Request<Vec<u8>>,
+        through: Option<&ProxyUrl>,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
+        let proxy = through.map(ureq_proxy).transpose()?;
         let (parts, body) = request.into_parts();
         // An empty body is sent as no body at all (no `Content-Length: 0` on
         // a GET).
@@ -289,7 +301,11 @@ impl UreqTransport {
         } else {
             self.run(Request::from_parts(parts, body), proxy)
         }
-        .map_err(|e| self.failure(e))?;
+        .map_err(|e| self.request_failure(e, through))?;
+        // hyper's parser holds a response to this many fields; so do we.
+        if response.headers().len() > MAX_HEADER_FIELDS {
+            return Err(wording::headers_too_large(header_limit(&self.config)));
+        }
         let limit = self.config.max_body_bytes;
         let announced = announced_length(response.headers());
         if announced.is_some_and(|n| n > limit) {
@@ -330,6 +346,36 @@ impl UreqTransport {
         Ok(Response::from_parts(parts, bytes))
     }
 
+    /// A failure before the response's headers arrived, through `proxy` if
+    /// one was used: a refused `CONNECT`, and a connection that could not
+    /// be made, name the proxy.
+    fn request_failure(&self, error: ::ureq::Error, proxy: Option<&ProxyUrl>) -> TransportError {
+        let Some(proxy) = proxy else {
+            return self.failure(error);
+        };
+        if let ::ureq::Error::ConnectProxyFailed(reason) = &error {
+            // ureq says "proxy server responded 407/407" (the status twice,
+            // no reason) or "proxy server did not respond".
+            let status = reason
+                .strip_prefix("proxy server responded ")
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|code| code.parse::<u16>().ok());
+            let words = match status {
+                Some(status) => proxy_wording::refused(proxy, status),
+                None if reason.contains("did not respond") => proxy_wording::closed(proxy),
+                None => proxy_wording::not_http(proxy),
+            };
+            return words.with_source(error);
+        }
+        let failure = self.failure(error);
+        match failure.kind() {
+            TransportErrorKind::Connect | TransportErrorKind::ConnectTimeout => {
+                proxy_wording::through(proxy, failure)
+            }
+            _ => failure,
+        }
+    }
+
     /// A ureq error in the words the async transport uses too.
     fn failure(&self, error: ::ureq::Error) -> TransportError {
         use ::ureq::Error as E;
@@ -358,11 +404,8 @@ impl UreqTransport {
             E::Rustls(tls) => wording::tls(tls),
             E::Tls(text) => TransportError::new(TransportErrorKind::Tls, *text),
             E::BodyExceedsLimit(_) => wording::too_large(self.config.max_body_bytes),
-            E::Protocol(p) => TransportError::new(TransportErrorKind::Protocol, p.to_string()),
-            E::LargeResponseHeader(_, limit) => TransportError::new(
-                TransportErrorKind::Protocol,
-                format!("the response headers are larger than the limit of {limit} bytes"),
-            ),
+            E::Protocol(p) => malformed(p, header_limit(&self.config)),
+            E::LargeResponseHeader(..) => wording::headers_too_large(header_limit(&self.config)),
             _ => TransportError::new(map_kind(&error), error.to_string()),
         };
         described.with_source(error)
@@ -388,6 +431,29 @@ impl UreqTransport {
             }
         }
     }
+}
+
+/// A response ureq's parser refused, in the words hyper's refusals are
+/// given too. ureq's protocol errors are read by their variant's name (the
+/// type is ureq-proto's, which ureq does not re-export).
+fn malformed(error: &impl fmt::Debug, header_limit: usize) -> TransportError {
+    let debug = format!("{error:?}");
+    let variant = debug.split('(').next().unwrap_or("");
+    if variant == "HttpParseTooManyHeaders" {
+        // Not a malformed answer: over hyper's count, which we share.
+        return wording::headers_too_large(header_limit);
+    }
+    let what = match variant {
+        // httparse's own words, inside ureq-proto's.
+        "HttpParseFail" if debug.contains("version") => Malformed::NotHttp,
+        "HttpParseFail" if debug.contains("status") => Malformed::StatusLine,
+        "HttpParseFail" | "BadHeader" => Malformed::HeaderLine,
+        "ChunkLenNotAscii" | "ChunkLenNotANumber" => Malformed::ChunkSize,
+        "ChunkExpectedCrLf" => Malformed::Chunked,
+        "BadContentLengthHeader" | "TooManyContentLengthHeaders" => Malformed::ContentLength,
+        _ => Malformed::Other,
+    };
+    wording::malformed(what)
 }
 
 /// ureq's form of a proxy the shared rules chose. Never fails for a parsed

@@ -267,9 +267,12 @@ pub fn section() {
         let total = (IN_FLIGHT * PER_TASK) as f64;
         // Ours with its in-flight limit raised to 64, so both sides may
         // send all 64 at once; and ours as built by default, for scale.
-        let transport = HyperTransport::new(TransportConfig::default().no_proxy())
-            .expect("hyper transport")
-            .max_in_flight(IN_FLIGHT);
+        let transport = HyperTransport::new(
+            TransportConfig::default()
+                .no_proxy()
+                .max_in_flight(IN_FLIGHT),
+        )
+        .expect("hyper transport");
         let ours_64: Arc<HyperClient> =
             Arc::new(AsyncClient::new(endpoint.clone(), transport, TokioSleep));
         let ours_run = |client: &Arc<HyperClient>| {

@@ -1,6 +1,8 @@
 //! A small `CONNECT` proxy on loopback for the proxy tests: it records what
 //! it is sent (the request heads, and every byte the client sends through a
-//! tunnel), can demand credentials, and relays to loopback targets only.
+//! tunnel), can demand credentials (answering 407 or 401 without them), can
+//! refuse every tunnel with a status of its choice, and relays to loopback
+//! targets only.
 //! Shared by the test files that say `mod connect_proxy;`.
 #![allow(dead_code)]
 
@@ -30,16 +32,29 @@ pub struct ConnectProxy {
 impl ConnectProxy {
     /// A proxy that tunnels every `CONNECT` to a loopback target.
     pub fn start() -> ConnectProxy {
-        ConnectProxy::start_with(None)
+        ConnectProxy::start_with(Policy::Open)
     }
 
     /// A proxy that answers 407 unless `Proxy-Authorization` is exactly
     /// `required`.
     pub fn requiring(required: &str) -> ConnectProxy {
-        ConnectProxy::start_with(Some(required.to_owned()))
+        ConnectProxy::requiring_with(required, "407 Proxy Authentication Required")
     }
 
-    fn start_with(required: Option<String>) -> ConnectProxy {
+    /// A proxy that answers `status` (a status code and reason, e.g.
+    /// `401 Unauthorized`) unless `Proxy-Authorization` is exactly
+    /// `required`.
+    pub fn requiring_with(required: &str, status: &'static str) -> ConnectProxy {
+        ConnectProxy::start_with(Policy::Credentials(required.to_owned(), status))
+    }
+
+    /// A proxy that answers every `CONNECT` with `status` (e.g.
+    /// `403 Forbidden`), credentials or not.
+    pub fn refusing(status: &'static str) -> ConnectProxy {
+        ConnectProxy::start_with(Policy::Refuse(status))
+    }
+
+    fn start_with(policy: Policy) -> ConnectProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::new(Mutex::new(Seen::default()));
@@ -52,8 +67,8 @@ impl ConnectProxy {
                 }
                 let Ok(stream) = stream else { continue };
                 let seen = seen2.clone();
-                let required = required.clone();
-                thread::spawn(move || serve(stream, seen, required.as_deref()));
+                let policy = policy.clone();
+                thread::spawn(move || serve(stream, seen, &policy));
             }
         });
         ConnectProxy { addr, seen, stop }
@@ -88,6 +103,18 @@ impl Drop for ConnectProxy {
     }
 }
 
+/// Which tunnels the proxy opens.
+#[derive(Clone)]
+enum Policy {
+    /// Every one.
+    Open,
+    /// Those with exactly this `Proxy-Authorization`; the others get this
+    /// status.
+    Credentials(String, &'static str),
+    /// None: every `CONNECT` gets this status.
+    Refuse(&'static str),
+}
+
 /// The value of header `name` in `head`, if present.
 fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().skip(1).find_map(|line| {
@@ -96,7 +123,7 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-fn serve(mut client: TcpStream, seen: Arc<Mutex<Seen>>, required: Option<&str>) {
+fn serve(mut client: TcpStream, seen: Arc<Mutex<Seen>>, policy: &Policy) {
     let _ = client.set_read_timeout(Some(Duration::from_secs(10)));
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -114,14 +141,26 @@ fn serve(mut client: TcpStream, seen: Arc<Mutex<Seen>>, required: Option<&str>) 
         let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n");
         return;
     };
-    if let Some(required) = required {
-        if header(&head, "proxy-authorization") != Some(required) {
-            let _ = client.write_all(
-                b"HTTP/1.1 407 Proxy Authentication Required\r\n\
-                  proxy-authenticate: Basic realm=\"test\"\r\ncontent-length: 0\r\n\r\n",
-            );
-            return;
+    let refusal = match policy {
+        Policy::Open => None,
+        Policy::Credentials(required, status) => {
+            (header(&head, "proxy-authorization") != Some(required.as_str())).then_some(*status)
         }
+        Policy::Refuse(status) => Some(*status),
+    };
+    if let Some(status) = refusal {
+        // A body, as real proxies send with a refusal.
+        let body = "<html><body>Access denied</body></html>";
+        let _ = client.write_all(
+            format!(
+                "HTTP/1.1 {status}\r\nproxy-authenticate: Basic realm=\"test\"\r\n\
+                 www-authenticate: Basic realm=\"test\"\r\ncontent-type: text/html\r\n\
+                 content-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        return;
     }
     // Loopback targets only: a test never reaches further.
     let loopback = target

@@ -8,12 +8,16 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use coxedge_images::Event;
 #[cfg(feature = "simulator")]
 use coxedge_images::ImageId;
 #[cfg(feature = "simulator")]
-use coxedge_images::simulator::{SEED_STACK_ID, Simulator, SimulatorBuilder};
-use coxedge_images::transports::{RetryNotice, TransportConfig};
+use coxedge_images::simulator::{Simulator, SimulatorBuilder};
+use coxedge_images::transports::TransportConfig;
 use coxedge_images::{API_KEY_HEADER, ApiKey, Endpoint, Error, RetryPolicy};
+
+/// The stack id of the specification's seed images, which the simulator serves.
+pub const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
 
 /// The key the simulators accept; it must never show in an error.
 pub const CANARY: &str = "canary-SECRET-4242";
@@ -99,17 +103,42 @@ pub fn expect_error<T: std::fmt::Debug>(result: Result<T, Error>) -> Error {
     error
 }
 
+/// What a client reported about one retry ([`Event::Retrying`]).
+#[derive(Debug, Clone)]
+pub struct RetryNotice {
+    /// What failed.
+    pub reason: String,
+    /// The attempt that ended.
+    pub attempt: u32,
+    /// The wait before the next.
+    pub wait: std::time::Duration,
+}
+
 /// The retry notices a client reported.
 pub type Notices = Arc<Mutex<Vec<RetryNotice>>>;
 
-/// An `on_retry` observer that appends each notice to `notices`.
-pub fn record_into(notices: &Notices) -> impl Fn(&RetryNotice) + Send + Sync + use<> {
+/// An `on_event` observer that appends each retry to `notices`.
+pub fn record_into(notices: &Notices) -> impl Fn(&Event) + Send + Sync + use<> {
     let sink = Arc::clone(notices);
-    move |n: &RetryNotice| sink.lock().unwrap().push(n.clone())
+    move |event: &Event| {
+        if let Event::Retrying {
+            reason,
+            attempt,
+            wait,
+            ..
+        } = event
+        {
+            sink.lock().unwrap().push(RetryNotice {
+                reason: reason.clone(),
+                attempt: *attempt,
+                wait: *wait,
+            });
+        }
+    }
 }
 
-/// New, empty [`Notices`] and an `on_retry` observer that fills them.
-pub fn recorder() -> (Notices, impl Fn(&RetryNotice) + Send + Sync + 'static) {
+/// New, empty [`Notices`] and an `on_event` observer that fills them.
+pub fn recorder() -> (Notices, impl Fn(&Event) + Send + Sync + 'static) {
     let notices = Notices::default();
     let observer = record_into(&notices);
     (notices, observer)

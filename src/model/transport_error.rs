@@ -34,6 +34,16 @@ pub enum TransportErrorKind {
     /// The response body was larger than the configured limit; the rest was
     /// not read.
     BodyTooLarge,
+    /// The response's status line and headers were larger than the
+    /// configured limit (or had too many fields); the rest was not read.
+    HeadersTooLarge,
+    /// The proxy refused the tunnel to the server: it answered `CONNECT`
+    /// with a status other than 2xx (credentials wanted or rejected, the
+    /// destination not allowed, the server unreachable from the proxy), or
+    /// with something that is not HTTP. The request did not reach the
+    /// server, and it is not retried: a proxy that refused credentials would
+    /// refuse them again (and may lock the account).
+    Proxy,
     /// The server did not speak valid HTTP.
     Protocol,
     /// The request was refused before any connection was attempted (for
@@ -52,6 +62,8 @@ impl TransportErrorKind {
             TransportErrorKind::Truncated => "response cut short",
             TransportErrorKind::Tls => "TLS failed",
             TransportErrorKind::BodyTooLarge => "response body too large",
+            TransportErrorKind::HeadersTooLarge => "response headers too large",
+            TransportErrorKind::Proxy => "proxy refused the tunnel",
             TransportErrorKind::Protocol => "invalid HTTP from the server",
             TransportErrorKind::Refused => "request refused",
             TransportErrorKind::Other => "transport failed",
@@ -66,7 +78,13 @@ impl TransportErrorKind {
                 | TransportErrorKind::ConnectTimeout
                 | TransportErrorKind::Refused
                 | TransportErrorKind::Tls
+                | TransportErrorKind::Proxy
         )
+    }
+
+    /// Whether the proxy refused the tunnel ([`TransportErrorKind::Proxy`]).
+    pub fn is_proxy(self) -> bool {
+        self == TransportErrorKind::Proxy
     }
 }
 
@@ -75,6 +93,8 @@ pub struct TransportError {
     kind: TransportErrorKind,
     message: String,
     source: Option<Box<dyn StdError + Send + Sync>>,
+    /// The proxy (`host:port`) the request went through, for the logs.
+    proxy: Option<Box<str>>,
 }
 
 impl TransportError {
@@ -84,6 +104,7 @@ impl TransportError {
             kind,
             message: message.into(),
             source: None,
+            proxy: None,
         }
     }
 
@@ -101,6 +122,25 @@ impl TransportError {
     /// The detail given by the transport.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// Whether the proxy refused the tunnel ([`TransportErrorKind::Proxy`]).
+    pub fn is_proxy(&self) -> bool {
+        self.kind.is_proxy()
+    }
+
+    /// Notes that the request went through the proxy at `host_port` (shown
+    /// by the request logs).
+    #[cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
+    pub(crate) fn through_proxy(mut self, host_port: String) -> Self {
+        self.proxy = Some(host_port.into());
+        self
+    }
+
+    /// The proxy the request went through, as `host:port`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn proxy(&self) -> Option<&str> {
+        self.proxy.as_deref()
     }
 }
 
@@ -139,7 +179,7 @@ mod tests {
     #[test]
     fn only_failures_after_sending_may_have_reached_the_server() {
         use TransportErrorKind as K;
-        for kind in [K::Connect, K::ConnectTimeout, K::Refused, K::Tls] {
+        for kind in [K::Connect, K::ConnectTimeout, K::Refused, K::Tls, K::Proxy] {
             assert!(!kind.may_have_reached_server(), "{kind:?}");
         }
         for kind in [
@@ -147,6 +187,7 @@ mod tests {
             K::Io,
             K::Truncated,
             K::BodyTooLarge,
+            K::HeadersTooLarge,
             K::Protocol,
         ] {
             assert!(kind.may_have_reached_server(), "{kind:?}");

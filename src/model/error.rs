@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::secret::ApiKey;
-use crate::transport_error::{TransportError, TransportErrorKind};
+use crate::model::config_error::ConfigError;
+use crate::model::secret::ApiKey;
+use crate::model::transport_error::{TransportError, TransportErrorKind};
 
 /// What kind of failure an [`Error`] is. Prefer the predicates on [`Error`]
 /// for decisions; this is for reporting and exhaustive logging.
@@ -332,6 +333,14 @@ impl Error {
         )
     }
 
+    /// The proxy refused the tunnel to the server
+    /// ([`TransportErrorKind::Proxy`]): credentials wanted or rejected, the
+    /// destination not allowed, or another non-2xx answer to `CONNECT`.
+    /// Nothing reached the server, and the call was not retried.
+    pub fn is_proxy(&self) -> bool {
+        self.0.transport_kind == Some(TransportErrorKind::Proxy)
+    }
+
     /// The response body was over the size limit.
     pub fn is_body_too_large(&self) -> bool {
         self.0.transport_kind == Some(TransportErrorKind::BodyTooLarge)
@@ -407,9 +416,9 @@ impl Error {
     }
 }
 
-impl From<crate::ConfigError> for Error {
+impl From<ConfigError> for Error {
     /// A configuration refused while setting up a call: nothing was sent.
-    fn from(e: crate::ConfigError) -> Self {
+    fn from(e: ConfigError) -> Self {
         Error::invalid_request(e.to_string()).with_source(e)
     }
 }
