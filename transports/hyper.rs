@@ -63,6 +63,7 @@ use tokio::sync::{Semaphore, TryAcquireError};
 use super::config::wording::{self, Malformed};
 use super::config::{bounded, header_limit, native_roots};
 use super::proxy::{ProxyRules, ProxyUrl, mark_proxy, wording as proxy_wording};
+use super::security::SecurityCheck;
 use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
@@ -75,6 +76,7 @@ pub struct HyperTransport {
     config: Arc<TransportConfig>,
     proxies: Arc<ProxyRules>,
     in_flight: Arc<Turns>,
+    security: Arc<SecurityCheck>,
 }
 
 impl fmt::Debug for HyperTransport {
@@ -132,6 +134,7 @@ impl HyperTransport {
         Ok(HyperTransport {
             client,
             in_flight: Arc::new(Turns::new(config.max_in_flight)),
+            security: Arc::new(SecurityCheck::new(config.allow_insecure_http)),
             config: Arc::new(config),
             proxies,
         })
@@ -370,7 +373,7 @@ fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Optio
 
 impl AsyncTransport for HyperTransport {
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        super::security::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        self.security.check(request.uri())?;
         let proxy = self
             .proxies
             .route(request.uri(), self.config.allow_insecure_http)?;

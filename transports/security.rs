@@ -31,6 +31,47 @@ pub(crate) fn check_request_security(
     }
 }
 
+/// [`check_request_security`] for one transport, remembering the first
+/// origin it allowed over plain http, so that the calls after it (a client
+/// talks to one API host) compare two strings instead of parsing the host
+/// again. The answer is the same: the check is a function of the scheme and
+/// host alone, and the transport's setting does not change.
+#[derive(Debug)]
+#[cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
+pub(crate) struct SecurityCheck {
+    allow_insecure_http: bool,
+    /// The authority (`host:port`) of an `http` URI found allowed.
+    allowed_http: std::sync::OnceLock<String>,
+}
+
+#[cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
+impl SecurityCheck {
+    /// The check for a transport whose setting is `allow_insecure_http`.
+    pub(crate) fn new(allow_insecure_http: bool) -> Self {
+        SecurityCheck {
+            allow_insecure_http,
+            allowed_http: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// As [`check_request_security`].
+    pub(crate) fn check(&self, uri: &Uri) -> Result<(), TransportError> {
+        let allow_insecure_http = self.allow_insecure_http;
+        if uri.scheme_str() != Some("http") {
+            return check_request_security(uri, allow_insecure_http);
+        }
+        let authority = uri.authority().map(|a| a.as_str());
+        if authority.is_some() && self.allowed_http.get().map(String::as_str) == authority {
+            return Ok(());
+        }
+        check_request_security(uri, allow_insecure_http)?;
+        if let Some(authority) = authority {
+            let _ = self.allowed_http.set(authority.to_owned());
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_request_security as check;
@@ -59,5 +100,28 @@ mod tests {
             assert_eq!(err.kind(), TransportErrorKind::Refused, "{refused}");
         }
         assert!(check(&uri("http://10.0.0.1/x"), true).is_ok());
+    }
+
+    #[test]
+    fn the_remembered_origin_answers_as_the_check_does() {
+        let uri = |s: &str| s.parse::<http::Uri>().unwrap();
+        let remembering = [false, true].map(super::SecurityCheck::new);
+        for text in [
+            "http://127.0.0.1:9/x",
+            "http://127.0.0.1:9/y",
+            "http://10.0.0.1/x",
+            "http://user@10.0.0.1/x",
+            "http://127.0.0.1:9/z",
+            "https://portal.coxedge.com/x",
+            "ftp://127.0.0.1:9/x",
+            "http://portal.coxedge.com/x",
+            "http://localhost/x",
+        ] {
+            for (allow, remembering) in [false, true].into_iter().zip(&remembering) {
+                let fresh = check(&uri(text), allow).is_ok();
+                let cached = remembering.check(&uri(text)).is_ok();
+                assert_eq!(fresh, cached, "{text} {allow}");
+            }
+        }
     }
 }

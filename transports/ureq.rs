@@ -52,6 +52,7 @@ use http::{Request, Response};
 use super::config::wording::{self, MAX_HEADER_FIELDS, Malformed};
 use super::config::{bounded, header_limit, native_roots};
 use super::proxy::{ProxyRules, ProxyUrl, mark_proxy, wording as proxy_wording};
+use super::security::SecurityCheck;
 use super::{Client, Transport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
 
@@ -69,6 +70,7 @@ pub struct UreqTransport {
     config: TransportConfig,
     proxies: Arc<ProxyRules>,
     resolver: SharedResolver,
+    security: Arc<SecurityCheck>,
 }
 
 impl fmt::Debug for UreqTransport {
@@ -122,6 +124,7 @@ impl UreqTransport {
             ::ureq::Agent::with_parts(config_built, DefaultConnector::default(), resolver.clone());
         let proxies = Arc::new(ProxyRules::new(&config.proxy));
         Ok(UreqTransport {
+            security: Arc::new(SecurityCheck::new(config.allow_insecure_http)),
             agent,
             config,
             proxies,
@@ -267,7 +270,7 @@ impl Resolver for CachingResolver {
 
 impl Transport for UreqTransport {
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        super::security::check_request_security(request.uri(), self.config.allow_insecure_http)?;
+        self.security.check(request.uri())?;
         let through = self
             .proxies
             .route(request.uri(), self.config.allow_insecure_http)?;

@@ -100,6 +100,33 @@ fn time_rows(name: &str, t: &Both, ours: usize, raw: usize, target: Target, per:
     }
 }
 
+/// Like [`time_rows`], for scale only (no target): `ours` against `raw`
+/// in both clocks; a throughput ratio when `throughput`.
+fn info_rows(name: &str, t: &Both, ours: usize, raw: usize, throughput: bool, per: &str) {
+    for (clock, label) in [(Clock::Cpu, "client CPU"), (Clock::Wall, "wall")] {
+        let t = t.on(clock);
+        let (ratio, show): (_, Box<dyn Fn(usize) -> String>) = if throughput {
+            (
+                t.speedup(ours, raw),
+                Box::new(|i| format!("{:.0}{per}", 1.0 / t.median(i))),
+            )
+        } else {
+            (
+                t.overhead(ours, raw),
+                Box::new(|i| format!("{}{per}", fmt_time(t.median(i)))),
+            )
+        };
+        print_row(&Row {
+            name: format!("{name} ({label})"),
+            ours: show(ours),
+            baseline: show(raw),
+            ratio: ratio.show(),
+            target: "-".into(),
+            verdict: None,
+        });
+    }
+}
+
 /// Connections opened over several runs, ours and raw: the target holds
 /// for ours when every run stays within it (MET), is NOT MET when no run
 /// does, and is "within noise" otherwise.
@@ -171,6 +198,15 @@ pub fn section() {
     let ours = Client::ureq_with(endpoint.clone(), TransportConfig::default().no_proxy())
         .expect("ureq client");
     let agent = ureq::Agent::new_with_defaults();
+    // The raw agent with the timeouts ours has (a whole-call deadline and a
+    // connect timeout), to show what that guarantee costs: ureq sets the
+    // socket's timeouts again before each write and read as the deadline
+    // draws nearer (two `setsockopt` calls per get).
+    let timed_agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .build()
+        .into();
     let options = ListOptions::new();
     {
         let mut contenders = [
@@ -182,6 +218,7 @@ pub fn section() {
             }),
             Contender::simple(|| ours.get_image(&id).expect("get")),
             Contender::simple(|| raw_ureq_get::<typed::TypedSingle>(&agent, &get_url, &key)),
+            Contender::simple(|| raw_ureq_get::<typed::TypedSingle>(&timed_agent, &get_url, &key)),
         ];
         let t = interleaved(
             &mut contenders,
@@ -198,6 +235,22 @@ pub fn section() {
             "/call",
         );
         time_rows("ureq: get", &t, 2, 3, OVERHEAD_TARGET, "/call");
+        info_rows(
+            "ureq: get vs raw with the same timeouts",
+            &t,
+            2,
+            4,
+            false,
+            "/call",
+        );
+        info_rows(
+            "ureq: raw with those timeouts vs raw",
+            &t,
+            4,
+            3,
+            false,
+            "/call",
+        );
     }
 
     // Async: hyper.
@@ -241,6 +294,19 @@ pub fn section() {
                     raw_hyper_get::<typed::TypedSingle>(&raw, &get_url, &key).await
                 )
             }),
+            // The raw client with one whole-call timeout, as ours has (a
+            // tokio timer per call).
+            Contender::new(|n| {
+                timed!(
+                    n,
+                    tokio::time::timeout(
+                        Duration::from_secs(30),
+                        raw_hyper_get::<typed::TypedSingle>(&raw, &get_url, &key)
+                    )
+                    .await
+                    .expect("in time")
+                )
+            }),
         ];
         let t = interleaved(
             &mut contenders,
@@ -257,6 +323,22 @@ pub fn section() {
             "/call",
         );
         time_rows("hyper: get", &t, 2, 3, OVERHEAD_TARGET, "/call");
+        info_rows(
+            "hyper: get vs raw with a whole-call timeout",
+            &t,
+            2,
+            4,
+            false,
+            "/call",
+        );
+        info_rows(
+            "hyper: raw with that timeout vs raw",
+            &t,
+            4,
+            3,
+            false,
+            "/call",
+        );
     }
 
     // 64 requests in flight through one async client.
@@ -265,16 +347,15 @@ pub fn section() {
         const IN_FLIGHT: usize = 64;
         const PER_TASK: usize = 16;
         let total = (IN_FLIGHT * PER_TASK) as f64;
-        // Ours with its in-flight limit raised to 64, so both sides may
-        // send all 64 at once; and ours as built by default, for scale.
-        let transport = HyperTransport::new(
-            TransportConfig::default()
-                .no_proxy()
-                .max_in_flight(IN_FLIGHT),
-        )
-        .expect("hyper transport");
-        let ours_64: Arc<HyperClient> =
-            Arc::new(AsyncClient::new(endpoint.clone(), transport, TokioSleep));
+        // Ours as built by default (judged), and with its in-flight limit
+        // set to 16, 32 and 64 (64: both sides may send all 64 at once),
+        // which is how the default limit is chosen.
+        let limited = |limit: usize| -> Arc<HyperClient> {
+            let config = TransportConfig::default().no_proxy().max_in_flight(limit);
+            let transport = HyperTransport::new(config).expect("hyper transport");
+            Arc::new(AsyncClient::new(endpoint.clone(), transport, TokioSleep))
+        };
+        let (ours_16, ours_32, ours_64) = (limited(16), limited(32), limited(IN_FLIGHT));
         let ours_run = |client: &Arc<HyperClient>| {
             let client = Arc::clone(client);
             let id = id.clone();
@@ -315,9 +396,11 @@ pub fn section() {
         };
         let before = sim.connections_opened();
         let mut contenders = [
-            Contender::new(|_| ours_run(&ours_64)),
-            Contender::new(raw_run),
             Contender::new(|_| ours_run(&ours_async)),
+            Contender::new(raw_run),
+            Contender::new(|_| ours_run(&ours_16)),
+            Contender::new(|_| ours_run(&ours_32)),
+            Contender::new(|_| ours_run(&ours_64)),
         ];
         // Each batch is 1 024 gets (n is ignored).
         let t = interleaved(&mut contenders, super::ROUNDS, Duration::from_millis(1), 1);
@@ -335,22 +418,26 @@ pub fn section() {
             wall: per_request(&t.wall),
         };
         time_rows(
-            "hyper: get, 64 in flight, limit 64",
+            &format!(
+                "hyper: get, 64 in flight, default limit ({})",
+                TransportConfig::DEFAULT_MAX_IN_FLIGHT
+            ),
             &t,
             0,
             1,
             IN_FLIGHT_TARGET,
             " req/s",
         );
-        let default = t.wall.speedup(2, 1);
-        print_row(&Row {
-            name: "hyper: get, 64 in flight, default limit (wall)".into(),
-            ours: format!("{:.0} req/s", 1.0 / t.wall.median(2)),
-            baseline: format!("{:.0} req/s", 1.0 / t.wall.median(1)),
-            ratio: default.show(),
-            target: "-".into(),
-            verdict: None,
-        });
+        for (i, limit) in [(2, 16), (3, 32), (4, IN_FLIGHT)] {
+            info_rows(
+                &format!("hyper: get, 64 in flight, limit {limit}"),
+                &t,
+                i,
+                1,
+                true,
+                " req/s",
+            );
+        }
         println!(
             "   (ratio = ours req/s / raw req/s, per client-CPU second and per wall second; 64 tasks of {PER_TASK} sequential gets each; the raw \
              client has no limit; {opened} connections opened over all runs)"
