@@ -28,6 +28,8 @@ use http::Response;
 mod alloc;
 #[path = "support/bodies.rs"]
 mod bodies;
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/e2e.rs"]
 mod e2e;
 #[path = "support/measure.rs"]
@@ -597,6 +599,7 @@ fn main() {
     ops_section();
     memory_section();
     e2e::section();
+    cli::section();
     println!();
     let missed = std::mem::take(&mut *NOT_MET.lock().unwrap_or_else(|e| e.into_inner()));
     println!("report done in {:.1} s", start.elapsed().as_secs_f64());

@@ -104,7 +104,29 @@ pub struct GlobalArgs {
     /// TLS-inspecting gateway)
     #[arg(long, global = true, env = "COXEDGE_CA_CERT", value_name = "PATH")]
     pub ca_cert: Option<PathBuf>,
+
+    /// Take the settings not given as flags or variables from this profile
+    /// of the config file [default: the file's default_profile, if any]
+    #[arg(long, global = true, env = PROFILE_ENV, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The config file holding the profiles [default:
+    /// $XDG_CONFIG_HOME/coxedge-images/config.toml, else
+    /// ~/.config/coxedge-images/config.toml]
+    #[arg(long, global = true, env = CONFIG_ENV, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Show no progress (task waits, pages read, retries) on stderr;
+    /// errors are still shown
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
 }
+
+/// The environment variable naming the profile, as --profile does.
+pub const PROFILE_ENV: &str = "COXEDGE_PROFILE";
+
+/// The environment variable naming the config file, as --config does.
+pub const CONFIG_ENV: &str = "COXEDGE_CONFIG";
 
 /// The HTTP client behind the commands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -142,10 +164,18 @@ pub enum Command {
     Create(CreateArgs),
 
     /// Delete an image.
+    ///
+    /// At a terminal, the image is shown and the deletion asked to be
+    /// confirmed; elsewhere (a script, a pipe) --yes is required.
     Delete {
         /// The image id, stackId/family/tag
         #[arg(value_name = "ID")]
         id: ImageId,
+
+        /// Delete without asking (required when stdin or stderr is not a
+        /// terminal)
+        #[arg(short = 'y', long)]
+        yes: bool,
 
         #[command(flatten)]
         wait: WaitArgs,
@@ -167,6 +197,44 @@ pub enum Command {
     /// with --tls, COXEDGE_CA_CERT on stdout as lines a shell can source;
     /// any service and environment are answered.
     Simulator(crate::serve::SimulatorArgs),
+
+    /// Show the settings in effect and where each came from.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
+    /// Print a shell completion script.
+    ///
+    /// bash: coxedge-images completions bash > ~/.local/share/bash-completion/completions/coxedge-images
+    ///
+    /// zsh: coxedge-images completions zsh > "${fpath[1]}/_coxedge-images"
+    ///
+    /// fish: coxedge-images completions fish > ~/.config/fish/completions/coxedge-images.fish
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+
+    /// Print the manual page (roff), made from the same definitions as --help.
+    ///
+    /// coxedge-images man > ~/.local/share/man/man1/coxedge-images.1
+    ///
+    /// With --dir, one page per command is written there instead
+    /// (coxedge-images.1, coxedge-images-delete.1, ...).
+    Man {
+        /// Write every page (the command's and each subcommand's) into
+        /// this directory
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `config`: what the settings are.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ConfigCommand {
+    /// Show each setting in effect (flags, environment, profile, defaults)
+    /// and where it came from; never the API key.
+    Show,
 }
 
 /// `list`: server-side options and client-side filters.
@@ -191,6 +259,11 @@ pub struct ListArgs {
     /// Only this status, e.g. READY (case-insensitive)
     #[arg(long, value_name = "S")]
     pub status: Option<String>,
+
+    /// Ask for pages of N images (one request each; every page is read)
+    /// instead of the server's own page size
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub page_size: Option<u32>,
 }
 
 /// The `--image-type` values.

@@ -14,9 +14,11 @@ use coxedge_images::{
 };
 
 use crate::args::{Command, CreateArgs, ListArgs, WaitArgs};
-use crate::client::{CliClient, Reporter};
+use crate::client::CliClient;
+use crate::confirm;
 use crate::error::CliError;
 use crate::output;
+use crate::progress::Progress;
 
 /// How long `--wait` waits when `--wait-timeout` is not given.
 const DEFAULT_WAIT: Duration = Duration::from_secs(300);
@@ -24,12 +26,12 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(300);
 /// Runs `command`; `json` selects JSON output.
 pub fn execute(
     client: &CliClient,
-    reporter: &Reporter,
+    progress: &Progress,
     command: &Command,
     json: bool,
 ) -> Result<(), CliError> {
     match command {
-        Command::List(args) => list(client, args, json),
+        Command::List(args) => list(client, progress, args, json),
         Command::Get { id } => {
             let image = client.get_image(id)?;
             print(&if json {
@@ -38,26 +40,47 @@ pub fn execute(
                 output::image_block(&image)
             })
         }
-        Command::Resolve { reference } => resolve(client, reference, json),
-        Command::Create(args) => create(client, reporter, args, json),
-        Command::Delete { id, wait } => delete(client, reporter, id, *wait, json),
-        Command::Task { id, wait } => task(client, reporter, id, *wait, json),
-        // Served by `serve`, before any client is made.
-        Command::Simulator(_) => Err(CliError::usage(
-            "the simulator command does not run against an API",
-        )),
+        Command::Resolve { reference } => resolve(client, progress, reference, json),
+        Command::Create(args) => create(client, progress, args, json),
+        Command::Delete { id, yes, wait } => delete(client, progress, id, *yes, *wait, json),
+        Command::Task { id, wait } => task(client, progress, id, *wait, json),
+        // Served before any client is made.
+        Command::Simulator(_)
+        | Command::Config(_)
+        | Command::Completions { .. }
+        | Command::Man { .. } => Err(CliError::usage("this command does not run against an API")),
+    }
+}
+
+/// Refuses, before anything is started or sent, a command that would have
+/// to ask a question where nobody can answer: `delete` without `--yes`
+/// when stdin or stderr is not a terminal.
+pub fn preflight(command: &Command) -> Result<(), CliError> {
+    match command {
+        Command::Delete { id, yes: false, .. } if !confirm::interactive() => {
+            Err(confirm::refusal(id))
+        }
+        _ => Ok(()),
     }
 }
 
 /// `list`: system-only and image type are asked of the server; family, tag
 /// and status are filtered here.
-fn list(client: &CliClient, args: &ListArgs, json: bool) -> Result<(), CliError> {
+fn list(
+    client: &CliClient,
+    progress: &Progress,
+    args: &ListArgs,
+    json: bool,
+) -> Result<(), CliError> {
     let mut options = ListOptions::new();
     if args.system_only {
         options = options.system_only();
     }
     if let Some(image_type) = args.image_type {
         options = options.image_type(image_type.into());
+    }
+    if let Some(size) = args.page_size {
+        options = options.page(1, size);
     }
     let mut filter = ImageFilter::new();
     if let Some(family) = &args.family {
@@ -69,7 +92,10 @@ fn list(client: &CliClient, args: &ListArgs, json: bool) -> Result<(), CliError>
     if let Some(status) = &args.status {
         filter = filter.status(ImageStatus::from(status.as_str()));
     }
-    let list = client.list_all_images(&options)?;
+    let list = client.list_all_images(&options);
+    // The pages' progress leaves the screen before the table is printed.
+    progress.finish();
+    let list = list?;
     let images = filter.apply(&list.images);
     print(&if json {
         output::json(&images)
@@ -79,8 +105,15 @@ fn list(client: &CliClient, args: &ListArgs, json: bool) -> Result<(), CliError>
 }
 
 /// `resolve`: the image a reference names, or exit 1 saying why none does.
-fn resolve(client: &CliClient, reference: &ImageReference, json: bool) -> Result<(), CliError> {
-    let Some(image) = client.resolve(reference)? else {
+fn resolve(
+    client: &CliClient,
+    progress: &Progress,
+    reference: &ImageReference,
+    json: bool,
+) -> Result<(), CliError> {
+    let found = client.resolve(reference);
+    progress.finish();
+    let Some(image) = found? else {
         let why = match reference.tag() {
             Some(tag) => format!(
                 "there is no image with slug {:?}, family {:?} and tag {tag:?}",
@@ -108,7 +141,7 @@ fn resolve(client: &CliClient, reference: &ImageReference, json: bool) -> Result
 
 fn create(
     client: &CliClient,
-    reporter: &Reporter,
+    progress: &Progress,
     args: &CreateArgs,
     json: bool,
 ) -> Result<(), CliError> {
@@ -122,23 +155,29 @@ fn create(
         create = create.with_description(description);
     }
     let started = client.create_image(&create)?;
-    follow(started, reporter, args.wait, json)
+    follow(started, progress, args.wait, json)
 }
 
+/// `delete`: without `--yes`, the image is shown and the deletion
+/// confirmed first (a terminal is needed for that: see [`preflight`]).
 fn delete(
     client: &CliClient,
-    reporter: &Reporter,
+    progress: &Progress,
     id: &ImageId,
+    yes: bool,
     wait: WaitArgs,
     json: bool,
 ) -> Result<(), CliError> {
+    if !yes {
+        confirm::confirm(&client.get_image(id)?)?;
+    }
     let started = client.delete_image(id)?;
-    follow(started, reporter, wait, json)
+    follow(started, progress, wait, json)
 }
 
 fn task(
     client: &CliClient,
-    reporter: &Reporter,
+    progress: &Progress,
     id: &TaskId,
     wait: WaitArgs,
     json: bool,
@@ -146,28 +185,32 @@ fn task(
     // Asked once first even with --wait: an unknown id fails at once, and
     // the first progress line shows the status the task already has.
     let current = client.get_task(id)?;
-    follow(client.task(current), reporter, wait, json)
+    follow(client.task(current), progress, wait, json)
 }
 
-/// Prints a task, or with `--wait` polls it to its end first: one stderr
-/// line per status change (from the [`Reporter`]), the final task on
+/// Prints a task, or with `--wait` polls it to its end first, showing its
+/// progress (see [`Progress`]), then the final task on
 /// stdout, exit 1 when it failed or the wait timed out.
 fn follow(
     handle: TaskHandle<'_, CliClient>,
-    reporter: &Reporter,
+    progress: &Progress,
     wait: WaitArgs,
     json: bool,
 ) -> Result<(), CliError> {
     if !wait.wait {
         return print_task(handle.task(), json);
     }
-    reporter.follow(handle.task());
+    progress.follow(handle.task());
     let policy = PollPolicy::default().with_timeout(wait.wait_timeout.unwrap_or(DEFAULT_WAIT));
-    match handle.with_poll_policy(policy).wait() {
+    let waited = handle.with_poll_policy(policy).wait();
+    // The redrawn line leaves the screen (the final status stays as a
+    // plain line) before the task is printed.
+    progress.finish();
+    match waited {
         Ok(task) => print_task(&task, json),
         Err(error) => {
             if error.kind() == ErrorKind::TaskFailed {
-                if let Some(last) = reporter.last() {
+                if let Some(last) = progress.last() {
                     print_task(&last, json)?;
                 }
             }

@@ -37,6 +37,8 @@ pub enum KeySource {
     Env,
     /// The file given with `--api-key-file`.
     File,
+    /// The file a profile's `api_key_file` names.
+    Profile,
 }
 
 /// The key as read from its source, before validation.
@@ -186,6 +188,7 @@ pub fn resolve(args: &GlobalArgs, key: Option<RawKey>) -> Result<Target, CliErro
     let key_origin = match key.source {
         KeySource::Env => API_KEY_ENV.to_owned(),
         KeySource::File => "the file given with --api-key-file".to_owned(),
+        KeySource::Profile => "the file the profile's api_key_file names".to_owned(),
     };
     if key.text.is_empty() {
         return Err(CliError::usage(format!(

@@ -3,7 +3,9 @@
 //! and `RUST_LOG` chooses what is logged the usual way (e.g.
 //! `RUST_LOG=coxedge_images=trace`). stdout is never written to.
 //!
-//! With neither, no subscriber is installed and nothing is logged.
+//! With neither, no subscriber is installed and nothing is logged. The
+//! lines go through [`crate::progress::Stderr`], which takes a progress line
+//! off the screen while one is written, so the two never garble.
 
 use std::fmt;
 
@@ -41,7 +43,7 @@ pub fn init(verbose: u8) {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(crate::progress::Stderr);
     // -v and -vv: the CLI's own short lines; RUST_LOG alone: tracing's usual
     // format (time, level, spans, target, fields).
     let installed = if verbose > 0 {

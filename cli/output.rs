@@ -130,8 +130,10 @@ fn short_time(image: &Image) -> String {
 /// replaced as [`clean`] does: error messages, retry reasons and task
 /// statuses on stderr carry server text, which must not drive the terminal
 /// either. Every stderr line of the command goes through here.
+/// With a progress line on screen, the line is written above it.
 pub fn eprint_line(line: &str) {
-    eprintln!("{}", clean(line));
+    let line = clean(line);
+    crate::progress::suspend(|| eprintln!("{line}"));
 }
 
 /// `text` with every control character (newlines and escapes included)

@@ -16,11 +16,17 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use coxedge_images::{
-    ApiKey, Endpoint, Error, ErrorKind, Event, ImageId, ImageReference, ListOptions, MAX_PAGES,
-    MAX_REDIRECTS, Next, Operation, PollPolicy, RetryPolicy, Task, TaskStatus, TransportError,
-    TransportErrorKind, decode_deletion, decode_image, decode_image_list, decode_task,
+    ApiKey, Endpoint, Error, ErrorKind, Event, ImageId, ImageReference, ListAll, ListOptions, Next,
+    Operation, PollPolicy, RetryPolicy, Task, TaskStatus, TransportError, TransportErrorKind,
+    decode_deletion, decode_image, decode_image_list, decode_task,
 };
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+
+/// The same-origin redirects one call follows, as the README states.
+const MAX_REDIRECTS: u32 = 3;
+
+/// The pages one listing requests at most.
+const MAX_PAGES: u64 = ListAll::MAX_PAGES;
 
 /// A target: its name and its body.
 pub type Target = (&'static str, fn(&[u8]));
@@ -205,25 +211,39 @@ pub fn ids(data: &[u8]) {
     let _ = text.parse::<coxedge_images::TaskId>();
 }
 
+/// A `Retry-After` value on a 429 to a get: the call waits within the
+/// policy's floor and cap, or stops with the error keeping what it read.
 pub fn retry_after(data: &[u8]) {
     let Ok(value) = HeaderValue::from_bytes(data) else {
         return;
     };
-    let mut headers = http::HeaderMap::new();
-    headers.insert("retry-after", value);
-    let _ = coxedge_images::retry_after(&headers);
     let policy = RetryPolicy::default();
-    let decision = policy.decide(
-        &http::Method::GET,
-        coxedge_images::Outcome::Response {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            headers: &headers,
-        },
-        coxedge_images::Attempt::new(1, Duration::ZERO, wall(), 0.5),
-    );
-    if let coxedge_images::RetryDecision::RetryAfter(wait) = decision {
-        assert!(wait <= policy.max_delay);
-        assert!(wait >= policy.min_delay);
+    let id: ImageId = "s/f/t".parse().unwrap();
+    let mut call = endpoint()
+        .get_image(&id)
+        .unwrap()
+        .with_retry_policy(policy.clone());
+    let now = Instant::now();
+    assert!(matches!(call.poll(now), Next::Send(_)));
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response.headers_mut().insert("retry-after", value);
+    call.handle(Ok(response), now, wall(), 0.5);
+    match call.poll(now) {
+        Next::WaitUntil(at) => {
+            let wait = at - now;
+            assert!(wait <= policy.max_delay, "a retry after {wait:?}");
+            assert!(wait >= policy.min_delay, "a retry after {wait:?}");
+        }
+        Next::Done(Err(error)) => {
+            assert!(error.is_rate_limited(), "{error}");
+            let asked = error.retry_after().map(|r| r.delay_from(wall()));
+            assert!(
+                asked.is_some_and(|a| a > policy.max_delay),
+                "stopped on {asked:?}"
+            );
+        }
+        other => panic!("after a 429: {other:?}"),
     }
 }
 

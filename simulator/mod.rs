@@ -58,7 +58,7 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 pub use faults::{Fault, FaultAction, RouteMatcher, Scope};
-pub use state::{CUSTOM_SLUG, CUSTOM_STACK_ID, RecordedRequest, SEED_STACK_ID};
+pub use state::RecordedRequest;
 pub use tasks::{TaskOutcome, TaskShape};
 
 use state::{Config, Shared};
@@ -106,9 +106,8 @@ impl Default for SimulatorBuilder {
     }
 }
 
-/// A key no one could guess, `sim-` and 32 hex digits, for a simulator
-/// whose key is printed (so that a real key never is).
-pub fn random_api_key() -> String {
+/// A key no one could guess, `sim-` and 32 hex digits.
+fn random_api_key() -> String {
     format!(
         "sim-{:016x}{:016x}",
         tasks::random_u64(),
@@ -128,6 +127,13 @@ impl SimulatorBuilder {
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = key.into();
         self
+    }
+
+    /// Accepts only a key made up now, `sim-` and 32 random hex digits, for
+    /// a simulator whose key is printed or shared (so that a real key never
+    /// is); read it back with [`Simulator::api_key`].
+    pub fn random_api_key(self) -> Self {
+        self.api_key(random_api_key())
     }
 
     /// Start with the specification's two images (default: yes).
@@ -483,6 +489,14 @@ impl Drop for Simulator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_keys_are_fresh_and_valid() {
+        let (a, b) = (random_api_key(), random_api_key());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+        assert!(ApiKey::new(&a).is_ok());
+    }
 
     #[test]
     fn base_url_authorities_name_where_the_simulator_is_reached() {

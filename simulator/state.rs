@@ -13,13 +13,13 @@ use super::tasks::{Task, TaskKind, TaskOutcome, TaskShape};
 use crate::{Image, ImageId, ImageStatus, SYSTEM_SLUG};
 
 /// The stack id of the seeded (specification) images.
-pub const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
+pub(crate) const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
 
 /// The stack id of the custom images the simulator creates.
-pub const CUSTOM_STACK_ID: &str = "c0570000-5157-4e00-8000-00000000c0de";
+pub(crate) const CUSTOM_STACK_ID: &str = "c0570000-5157-4e00-8000-00000000c0de";
 
 /// The slug of the custom images the simulator creates.
-pub const CUSTOM_SLUG: &str = "custom";
+pub(crate) const CUSTOM_SLUG: &str = "custom";
 
 /// How many requests are kept; the oldest are dropped beyond this.
 const MAX_RECORDED: usize = 100_000;

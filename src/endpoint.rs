@@ -1,20 +1,39 @@
-//! [`Endpoint`]: where and as whom to talk to the API.
+//! [`Endpoint`]: where and as whom to talk to the API, and everything it
+//! hands out, one block per API operation: the operation's request
+//! (layer 1, with its decoder beside it in `wire/`) and its typed
+//! operation (layer 2, the machines). The top of the core's layers.
 
 use std::fmt;
-use std::net::IpAddr;
 
-use http::HeaderValue;
-use url::{Host, Url};
+use http::{HeaderValue, Request};
+use url::Url;
 
-use crate::request::push_segments;
-use crate::secret::ApiKey;
-use crate::segment::check_segment;
+use crate::machine::call::{Call, CallMachine};
+use crate::machine::paging::{ListAll, Resolve};
+use crate::machine::poller::PollPolicy;
+use crate::machine::wait::WaitTask;
+use crate::model::config_error::ConfigError;
+use crate::model::error::Error;
+use crate::model::host::is_loopback;
+use crate::model::id::ImageId;
+use crate::model::image::{Image, ImageList};
+use crate::model::list_options::ListOptions;
+use crate::model::reference::ImageReference;
+use crate::model::secret::ApiKey;
+use crate::model::segment::check_segment;
+use crate::model::task::{CreateImage, Task, TaskId};
+use crate::wire::delete_image::decode_deletion;
+use crate::wire::get_image::decode_image;
+use crate::wire::get_task::decode_task;
+use crate::wire::list_images::decode_image_list;
+use crate::wire::request::{Address, push_segments};
+use crate::wire::{create_image, delete_image, get_image, get_task, list_images};
 
 /// The base URL of the API as the specification gives it.
 pub const DEFAULT_BASE_URL: &str = "https://portal.coxedge.com/api/v1";
 
 /// The `User-Agent` every request carries: the crate's name and version.
-pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
 /// Everything needed to address the API: base URL, service code, environment,
 /// optional organisation, and the API key.
@@ -26,16 +45,11 @@ pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PK
 /// because the API key travels in a header.
 #[derive(Clone)]
 pub struct Endpoint {
-    pub(crate) base: Url,
-    pub(crate) service: String,
-    pub(crate) environment: String,
-    pub(crate) org_id: Option<String>,
-    pub(crate) api_key: ApiKey,
-    pub(crate) user_agent: HeaderValue,
-    /// The base URL as text, without trailing slashes.
-    pub(crate) base_prefix: String,
-    /// `<base>/services/:service/:environment/images`, encoded once.
-    pub(crate) images_prefix: String,
+    base: Url,
+    service: String,
+    environment: String,
+    /// What every request shares, encoded once.
+    address: Address,
 }
 
 impl Endpoint {
@@ -61,7 +75,13 @@ impl Endpoint {
 
     /// The organisation id sent as `org_id`, if any.
     pub fn org_id(&self) -> Option<&str> {
-        self.org_id.as_deref()
+        self.address.org_id.as_deref()
+    }
+
+    /// What every request shares, for the machines' unit tests.
+    #[cfg(test)]
+    pub(crate) fn address(&self) -> &Address {
+        &self.address
     }
 }
 
@@ -71,8 +91,8 @@ impl fmt::Debug for Endpoint {
             .field("base", &self.base.as_str())
             .field("service", &self.service)
             .field("environment", &self.environment)
-            .field("org_id", &self.org_id)
-            .field("api_key", &self.api_key)
+            .field("org_id", &self.address.org_id)
+            .field("api_key", &self.address.api_key)
             .finish()
     }
 }
@@ -182,11 +202,13 @@ impl EndpointBuilder {
             base,
             service,
             environment,
-            org_id,
-            api_key,
-            user_agent,
-            base_prefix,
-            images_prefix,
+            address: Address {
+                base_prefix,
+                images_prefix,
+                org_id,
+                api_key,
+                user_agent,
+            },
         })
     }
 }
@@ -224,53 +246,92 @@ fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, ConfigEr
     Ok(url)
 }
 
-/// Whether the URL's host is a loopback address (127.0.0.0/8, ::1) or
-/// `localhost`: where plain http is allowed without opting in.
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(d)) => is_loopback_host(d),
-        None => false,
+/// The API's operations, one block each: the request alone (send it with
+/// any HTTP client, decode the answer with the decoder named), then the
+/// typed operation carrying request, decoder and retry policy together.
+impl Endpoint {
+    /// `GET …/services/:service/:environment/images` with the list options;
+    /// decode the answer with [`decode_image_list`](crate::decode_image_list).
+    pub fn list_images_request(&self, options: &ListOptions) -> Result<Request<Vec<u8>>, Error> {
+        list_images::request(&self.address, options)
+    }
+
+    /// Lists one page of images (all of them when the server does not page).
+    pub fn list_images(&self, options: &ListOptions) -> Result<Call<ImageList>, Error> {
+        let request = self.list_images_request(options)?;
+        let machine = CallMachine::new("list_images", request, decode_image_list);
+        Ok(Call::new("list_images", machine))
+    }
+
+    /// Lists every image, following the server's pages; see [`ListAll`].
+    pub fn list_all_images(&self, options: &ListOptions) -> Result<ListAll, Error> {
+        ListAll::new(&self.address, options.clone())
+    }
+
+    /// Lists every image and picks the one `reference` names; see
+    /// [`resolve`](crate::resolve).
+    pub fn resolve(&self, reference: &ImageReference) -> Result<Resolve, Error> {
+        Resolve::new(&self.address, reference.clone())
+    }
+
+    /// `GET …/images/:stackId/:family/:tag`; decode the answer with
+    /// [`decode_image`](crate::decode_image).
+    pub fn get_image_request(&self, id: &ImageId) -> Result<Request<Vec<u8>>, Error> {
+        get_image::request(&self.address, id)
+    }
+
+    /// Fetches one image.
+    pub fn get_image(&self, id: &ImageId) -> Result<Call<Image>, Error> {
+        let request = self.get_image_request(id)?;
+        let machine = CallMachine::new("get_image", request, decode_image);
+        Ok(Call::new("get_image", machine))
+    }
+
+    /// `POST …/images` with the JSON body, checked first; decode the answer
+    /// with [`decode_task`](crate::decode_task).
+    pub fn create_image_request(&self, create: &CreateImage) -> Result<Request<Vec<u8>>, Error> {
+        create_image::request(&self.address, create)
+    }
+
+    /// Starts creating a custom image; the answer is the task to wait for.
+    /// Never retried (not idempotent).
+    pub fn create_image(&self, create: &CreateImage) -> Result<Call<Task>, Error> {
+        let request = self.create_image_request(create)?;
+        let machine = CallMachine::new("create_image", request, decode_task);
+        Ok(Call::new("create_image", machine.redacting(Task::redacted)))
+    }
+
+    /// `DELETE …/images/:stackId/:family/:tag`; decode the answer with
+    /// [`decode_deletion`](crate::decode_deletion).
+    pub fn delete_image_request(&self, id: &ImageId) -> Result<Request<Vec<u8>>, Error> {
+        delete_image::request(&self.address, id)
+    }
+
+    /// Starts deleting an image; never retried. A `204 No Content` (or an
+    /// empty `200`/`202`) is a task already done (see
+    /// [`decode_deletion`](crate::decode_deletion)).
+    pub fn delete_image(&self, id: &ImageId) -> Result<Call<Task>, Error> {
+        let request = self.delete_image_request(id)?;
+        let machine = CallMachine::new("delete_image", request, decode_deletion);
+        Ok(Call::new("delete_image", machine.redacting(Task::redacted)))
+    }
+
+    /// `GET <base>/tasks/:id`; decode the answer with
+    /// [`decode_task`](crate::decode_task).
+    pub fn get_task_request(&self, id: &TaskId) -> Result<Request<Vec<u8>>, Error> {
+        get_task::request(&self.address, id)
+    }
+
+    /// Fetches a task's current state once.
+    pub fn get_task(&self, id: &TaskId) -> Result<Call<Task>, Error> {
+        let request = self.get_task_request(id)?;
+        let machine = CallMachine::new("get_task", request, decode_task);
+        Ok(Call::new("get_task", machine.redacting(Task::redacted)))
+    }
+
+    /// Waits for `task` to end under `policy`, polling `get_task`; see
+    /// [`WaitTask`].
+    pub fn wait_for_task(&self, task: Task, policy: PollPolicy) -> WaitTask {
+        WaitTask::new(&self.address, task, policy)
     }
 }
-
-/// The same test on a host as text (`127.0.0.1`, `[::1]`, `localhost`).
-pub(crate) fn is_loopback_host(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => bare.eq_ignore_ascii_case("localhost"),
-    }
-}
-
-/// A configuration value that was refused. It names the setting and says
-/// what is wrong with it; it never repeats the API key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    setting: &'static str,
-    problem: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(setting: &'static str, problem: &str) -> Self {
-        ConfigError::owned(setting, problem.to_owned())
-    }
-
-    pub(crate) fn owned(setting: &'static str, problem: String) -> Self {
-        ConfigError { setting, problem }
-    }
-
-    /// The setting that was refused, e.g. `"base URL"`.
-    pub fn setting(&self) -> &'static str {
-        self.setting
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the {} {}", self.setting, self.problem)
-    }
-}
-
-impl std::error::Error for ConfigError {}

@@ -2,33 +2,38 @@
 //!
 //! # Layout
 //!
-//! The crate is a **sans-IO core** with transports beside it:
+//! The crate is a **sans-IO core** in layers, with transports beside it:
 //!
-//! - The core (everything at the top level) builds [`http::Request`] values
-//!   and turns a response's status, headers and bytes into typed values or a
-//!   typed [`Error`]. It opens no socket, starts no runtime, reads no clock
-//!   and draws no random number: time and randomness are arguments. What a
-//!   client *decides* lives here: what to send ([`Endpoint`]), how to read the
-//!   answer ([`decode_image_list`], [`decode_image`]), whether and when to
-//!   retry ([`RetryPolicy`], [`Exchange`]), how to follow pages
-//!   ([`ListAll`]), and when to poll a task again ([`TaskPoller`]).
-//! - Every API operation is a state machine speaking one driving protocol,
-//!   [`Operation`]: [`Operation::poll`] says what to do next ([`Next`]: send
-//!   a request, wait until an instant, or done), [`Operation::handle`] takes
-//!   the answer, [`Operation::poll_event`] reports progress ([`Event`]). The
-//!   [`Endpoint`] hands them out typed, each carrying its request, decoder
-//!   and retry policy: [`Endpoint::list_images`], [`Endpoint::get_image`],
-//!   [`Endpoint::create_image`], [`Endpoint::delete_image`] and
-//!   [`Endpoint::get_task`] ([`Call`]), [`Endpoint::list_all_images`]
-//!   ([`ListAll`]), [`Endpoint::resolve`] ([`Resolve`]: every page, then
-//!   select) and [`Endpoint::wait_for_task`] ([`WaitTask`]).
+//! - **Model** (`src/model/`): ids ([`ImageId`], [`ImageReference`],
+//!   [`TaskId`]), [`Image`], [`Task`], statuses, [`ListOptions`], the
+//!   [`ApiKey`] and the typed [`Error`].
+//! - **Wire** (`src/wire/`), for any HTTP client: per API operation, the
+//!   request the [`Endpoint`] builds ([`Endpoint::get_image_request`], …)
+//!   and the decoder of its answer ([`decode_image`], [`decode_image_list`],
+//!   [`decode_task`], [`decode_deletion`]).
+//! - **Machines** (`src/machine/`): the operations built on the wire, with
+//!   retries ([`RetryPolicy`]), redirects, paging ([`ListAll`], [`Resolve`])
+//!   and task waits ([`WaitTask`], [`PollPolicy`]). Every one speaks one
+//!   driving protocol, [`Operation`]: [`Operation::poll`] says what to do
+//!   next ([`Next`]: send a request, wait until an instant, or done),
+//!   [`Operation::handle`] takes the answer, [`Operation::poll_event`]
+//!   reports progress ([`Event`]); misuse is answered the same way by all.
+//! - **Endpoint** (`src/endpoint.rs`): where and as whom, handing out each
+//!   operation typed: [`Endpoint::list_images`], [`Endpoint::get_image`],
+//!   [`Endpoint::create_image`], [`Endpoint::delete_image`],
+//!   [`Endpoint::get_task`] ([`Call`]), [`Endpoint::list_all_images`],
+//!   [`Endpoint::resolve`] and [`Endpoint::wait_for_task`].
+//!
+//! Each layer imports only the ones below it. Beside the core:
+//!
 //! - [`transports`] sends, receives and sleeps: the [`transports::Transport`],
 //!   [`transports::AsyncTransport`] and [`transports::LocalAsyncTransport`]
 //!   traits (closures implement them), the [`transports::Client`],
 //!   [`transports::AsyncClient`] and [`transports::LocalAsyncClient`]
 //!   facades (each one driver over [`Operation`], with injectable clock,
-//!   randomness and sleep), and the `ureq` (blocking) and `hyper` (async,
-//!   tokio) adapters behind features.
+//!   randomness and sleep, reporting every [`Event`] to one observer), and
+//!   the `ureq` (blocking) and `hyper` (async, tokio) adapters behind
+//!   features.
 //! - `simulator` (feature `simulator`) is a local stand-in for the API over
 //!   real sockets, for tests; the `coxedge-images` command (feature `cli`)
 //!   lives in `cli/`. The core imports neither.
@@ -96,46 +101,33 @@
 #![warn(missing_docs)]
 
 mod endpoint;
-mod error;
-mod exchange;
-mod filter;
-mod id;
-mod image;
-mod list_options;
-mod operation;
-mod paging;
-mod poller;
-mod reference;
-mod request;
-mod response;
-mod retry;
-mod secret;
-mod segment;
-mod status;
-mod strings;
-mod task;
-mod transport_error;
-mod wait;
+mod machine;
+mod model;
+mod wire;
 
-pub use endpoint::{ConfigError, DEFAULT_BASE_URL, Endpoint, EndpointBuilder, USER_AGENT};
-pub use error::{ApiErrorCode, ApiErrorEntry, Error, ErrorKind, RetryAfter};
-pub use exchange::{Decode, Exchange, MAX_REDIRECTS, Step};
-pub use filter::{ImageFilter, resolve};
-pub use id::{IdKind, ImageId, ParseIdError};
-pub use image::{Image, ImageList, ListMetadata, SYSTEM_SLUG};
-pub use list_options::{ImageType, ListOptions};
-pub use operation::{Call, Event, Next, Operation};
-pub use paging::{ListAll, MAX_IMAGES, MAX_PAGES, Resolve};
-pub use poller::{PollAction, PollPolicy, TaskPoller};
-pub use reference::ImageReference;
-pub use request::API_KEY_HEADER;
-pub use response::{decode_image, decode_image_list, retry_after};
-pub use retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
-pub use secret::ApiKey;
-pub use status::ImageStatus;
-pub use task::{CreateImage, Task, TaskId, TaskStatus, decode_deletion, decode_task};
-pub use transport_error::{TransportError, TransportErrorKind};
-pub use wait::WaitTask;
+pub use endpoint::{DEFAULT_BASE_URL, Endpoint, EndpointBuilder};
+pub use machine::call::Call;
+pub use machine::operation::{Event, Next, Operation};
+pub use machine::paging::{ListAll, Resolve};
+pub use machine::poller::PollPolicy;
+pub use machine::retry::RetryPolicy;
+pub use machine::wait::WaitTask;
+pub use model::config_error::ConfigError;
+pub use model::error::{ApiErrorCode, ApiErrorEntry, Error, ErrorKind, RetryAfter};
+pub use model::filter::{ImageFilter, resolve};
+pub use model::id::{ImageId, ParseIdError};
+pub use model::image::{Image, ImageList, ListMetadata, SYSTEM_SLUG};
+pub use model::list_options::{ImageType, ListOptions};
+pub use model::reference::ImageReference;
+pub use model::secret::ApiKey;
+pub use model::status::ImageStatus;
+pub use model::task::{CreateImage, Task, TaskId, TaskStatus};
+pub use model::transport_error::{TransportError, TransportErrorKind};
+pub use wire::delete_image::decode_deletion;
+pub use wire::get_image::decode_image;
+pub use wire::get_task::decode_task;
+pub use wire::list_images::decode_image_list;
+pub use wire::request::API_KEY_HEADER;
 
 /// Re-exported so users name the same `time` types the model uses.
 pub use time;

@@ -9,16 +9,20 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{
-    CUSTOM_STACK_ID, Fault, FaultAction, SEED_STACK_ID, Simulator, TaskOutcome,
-};
+use coxedge_images::simulator::{Fault, FaultAction, Simulator, TaskOutcome};
 use coxedge_images::{Image, ImageId, ImageStatus};
 use http::{Method, StatusCode};
 use serde_json::Value;
 
+/// The stack id of the specification's seed images, which the simulator serves.
+const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
+
+/// The stack id the simulator gives the custom images it creates.
+const CUSTOM_STACK_ID: &str = "c0570000-5157-4e00-8000-00000000c0de";
+
 const RUN_LIMIT: Duration = Duration::from_secs(30);
 
-const ENV_VARS: [&str; 8] = [
+const ENV_VARS: [&str; 10] = [
     "COXEDGE_API_KEY",
     "COXEDGE_BASE_URL",
     "COXEDGE_SERVICE",
@@ -27,6 +31,8 @@ const ENV_VARS: [&str; 8] = [
     "COXEDGE_API_KEY_FILE",
     "COXEDGE_PROXY",
     "COXEDGE_CA_CERT",
+    "COXEDGE_PROFILE",
+    "COXEDGE_CONFIG",
 ];
 
 const TRANSPORTS: [&str; 2] = ["ureq", "hyper"];
@@ -76,6 +82,9 @@ fn cli() -> Command {
     for var in PROXY_VARS {
         command.env_remove(var);
     }
+    // No profile from the machine's config file: the default place is
+    // under a directory that does not exist.
+    command.env("XDG_CONFIG_HOME", "/nonexistent/coxedge-images-tests");
     command
 }
 
@@ -595,7 +604,11 @@ fn create_wait_shows_progress_and_makes_the_image() {
 fn delete_wait_removes_the_image_and_prints_the_task_as_json() {
     let simulator = quick_simulator(TaskOutcome::Success);
     for (transport, id) in TRANSPORTS.into_iter().zip([ubuntu_id(), centos_id()]) {
-        let out = external(&simulator, transport, &["--json", "delete", &id, "--wait"]);
+        let out = external(
+            &simulator,
+            transport,
+            &["--json", "delete", &id, "--yes", "--wait"],
+        );
         let task = out.assert_code(0).json();
         assert_eq!(task["status"], "SUCCESS", "{out:#?}");
         let mut keys: Vec<&String> = task.as_object().unwrap().keys().collect();
@@ -610,7 +623,11 @@ fn delete_wait_removes_the_image_and_prints_the_task_as_json() {
 fn task_shows_and_waits_for_a_task_by_id() {
     let simulator = Simulator::builder().task_polls(2).build().unwrap();
     for transport in TRANSPORTS {
-        let out = external(&simulator, transport, &["--json", "delete", &ubuntu_id()]);
+        let out = external(
+            &simulator,
+            transport,
+            &["--json", "delete", &ubuntu_id(), "--yes"],
+        );
         let started = out.assert_code(0).json();
         assert_eq!(started["status"], "PENDING", "{out:#?}");
         let task_id = started["id"].as_str().unwrap().to_owned();
@@ -672,7 +689,7 @@ fn a_failed_task_exits_1() {
         let out = external(
             &simulator,
             transport,
-            &["--json", "delete", &ubuntu_id(), "--wait"],
+            &["--json", "delete", &ubuntu_id(), "--yes", "--wait"],
         );
         out.assert_code(1);
         assert_eq!(out.json()["status"], "FAILURE", "{out:#?}");
@@ -688,7 +705,14 @@ fn a_task_that_outlives_the_wait_timeout_exits_1() {
         let out = external(
             &simulator,
             transport,
-            &["delete", &ubuntu_id(), "--wait", "--wait-timeout", "0.5"],
+            &[
+                "delete",
+                &ubuntu_id(),
+                "--yes",
+                "--wait",
+                "--wait-timeout",
+                "0.5",
+            ],
         );
         out.assert_code(1);
         assert!(out.stderr.contains("did not finish"), "{out:#?}");
@@ -1439,7 +1463,14 @@ fn delete_wait_exits_0_when_the_server_answers_204() {
         let out = external(
             &simulator,
             transport,
-            &["delete", &ubuntu_id(), "--wait", "--wait-timeout", "5"],
+            &[
+                "delete",
+                &ubuntu_id(),
+                "--yes",
+                "--wait",
+                "--wait-timeout",
+                "5",
+            ],
         );
         out.assert_code(0);
         assert!(out.stdout.contains("SUCCESS"), "{out:#?}");

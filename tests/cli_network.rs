@@ -26,6 +26,8 @@ const CLEARED: &[&str] = &[
     "COXEDGE_ORG_ID",
     "COXEDGE_PROXY",
     "COXEDGE_CA_CERT",
+    "COXEDGE_PROFILE",
+    "COXEDGE_CONFIG",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "ALL_PROXY",
@@ -49,6 +51,8 @@ fn run(env: &[(&str, &str)], args: &[&str]) -> Run {
     for name in CLEARED {
         command.env_remove(name);
     }
+    // No profile of the machine's config file.
+    command.env("XDG_CONFIG_HOME", "/nonexistent/coxedge-images-tests");
     command
         .envs(env.iter().copied())
         .args(args)

@@ -4,7 +4,7 @@ use coxedge_images::time::{Date, Month, OffsetDateTime, Time, UtcOffset};
 use coxedge_images::{
     ApiErrorCode, ErrorKind, Image, ImageStatus, RetryAfter, decode_image, decode_image_list,
 };
-use http::{HeaderMap, Response, StatusCode};
+use http::{Response, StatusCode};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use std::cell::RefCell;
@@ -187,10 +187,11 @@ fn non_api_error_bodies_keep_status_and_excerpt() {
 
 #[test]
 fn retry_after_forms() {
-    let mut headers = HeaderMap::new();
-    let mut with = |v: &str| {
-        headers.insert("retry-after", v.parse().unwrap());
-        coxedge_images::retry_after(&headers)
+    // Read as the decoders read it: from a 503's header, kept on the error.
+    let with = |v: &str| {
+        let mut resp = response(503, "busy");
+        resp.headers_mut().insert("retry-after", v.parse().unwrap());
+        decode_image_list(resp).unwrap_err().retry_after()
     };
     assert_eq!(with("7"), Some(RetryAfter::Delay(Duration::from_secs(7))));
     assert_eq!(

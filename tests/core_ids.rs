@@ -1,6 +1,6 @@
 //! `ImageId` and `ImageReference`: parsing, display and hostile input.
 
-use coxedge_images::{IdKind, ImageId, ImageReference};
+use coxedge_images::{ImageId, ImageReference};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -285,7 +285,7 @@ fn joined_ids_parse_exactly_as_the_rule_says() {
                 prop_assert_eq!(&ImageId::new(parts[0], parts[1], parts[2]).unwrap(), &id);
             }
             (Err(e), Err(part)) => {
-                prop_assert_eq!(e.kind(), IdKind::ImageId);
+                prop_assert!(e.to_string().starts_with("invalid image id "), "{}", e);
                 prop_assert_eq!(e.part(), *part, "{}", e);
                 if let Some(part) = part {
                     prop_assert!(e.to_string().contains(&format!("the {part} ")), "{}", e);
@@ -348,7 +348,11 @@ fn joined_references_parse_exactly_as_the_rule_says() {
                 prop_assert_eq!(r.to_string(), s.clone());
             }
             (Err(e), Err(part)) => {
-                prop_assert_eq!(e.kind(), IdKind::ImageReference);
+                prop_assert!(
+                    e.to_string().starts_with("invalid image reference "),
+                    "{}",
+                    e
+                );
                 prop_assert_eq!(e.part(), *part, "{}", e);
             }
             (got, _) => prop_assert!(
@@ -390,7 +394,11 @@ fn references_from_parts_refuse_separators_where_they_would_move() {
             }
             Err(e) => {
                 prop_assert!(!valid, "refused {:?}: {}", (slug, family, tag), e);
-                prop_assert_eq!(e.kind(), IdKind::ImageReference);
+                prop_assert!(
+                    e.to_string().starts_with("invalid image reference "),
+                    "{}",
+                    e
+                );
             }
         }
         Ok(if valid { "ok" } else { "refused" })

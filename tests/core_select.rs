@@ -345,55 +345,84 @@ fn resolve_ignores_newer_images_that_are_not_ready() {
     assert!(resolve(&images, &r).is_none());
 }
 
+/// The one paging rule, [`ListAll`](coxedge_images::ListAll), after one
+/// page: which page it asks for next, if any.
 mod paging {
-    use coxedge_images::time::OffsetDateTime;
-    use coxedge_images::{Image, ImageId, ImageList, ImageStatus, ListMetadata, ListOptions};
+    use std::time::{Instant, SystemTime};
 
-    fn page(n: usize, total: Option<u64>, size: Option<u64>, current: Option<u64>) -> ImageList {
-        let images = (0..n)
+    use coxedge_images::time::OffsetDateTime;
+    use coxedge_images::{
+        ApiKey, Endpoint, Image, ImageId, ImageStatus, ListOptions, Next, Operation,
+    };
+
+    /// The query of the request `ListAll` sends after a first page of `n`
+    /// images with this metadata, or `None` when it ends there.
+    fn next_after(
+        asked: &ListOptions,
+        n: usize,
+        total: Option<u64>,
+        size: Option<u64>,
+        current: Option<u64>,
+    ) -> Option<String> {
+        let endpoint = Endpoint::builder()
+            .service("s")
+            .environment("e")
+            .api_key(ApiKey::new("k").unwrap())
+            .build()
+            .unwrap();
+        let images: Vec<Image> = (0..n)
             .map(|i| {
                 let id = ImageId::new("s", "f", &format!("v{i}")).unwrap();
                 Image::new(id, "x", OffsetDateTime::UNIX_EPOCH, ImageStatus::Ready)
             })
             .collect();
-        let mut metadata = ListMetadata::default();
-        metadata.record_count = total;
-        metadata.page_size = size;
-        metadata.page_current = current;
-        ImageList::new(images, metadata)
+        let mut metadata = serde_json::Map::new();
+        for (key, value) in [
+            ("recordCount", total),
+            ("pageSize", size),
+            ("pageCurrent", current),
+        ] {
+            if let Some(value) = value {
+                metadata.insert(key.into(), value.into());
+            }
+        }
+        let body = serde_json::json!({"data": images, "metadata": metadata});
+        let mut op = endpoint.list_all_images(asked).unwrap();
+        let now = Instant::now();
+        assert!(matches!(op.poll(now), Next::Send(_)));
+        let page = http::Response::new(serde_json::to_vec(&body).unwrap());
+        op.handle(Ok(page), now, SystemTime::now(), 0.5);
+        match op.poll(now) {
+            Next::Send(request) => Some(request.uri().query().unwrap_or("").to_owned()),
+            Next::Done(_) => None,
+            Next::WaitUntil(at) => panic!("a wait until {at:?} between pages"),
+        }
     }
 
     #[test]
-    fn next_page_follows_the_metadata_and_always_ends() {
+    fn the_next_page_follows_the_metadata_and_always_ends() {
         let asked = ListOptions::new();
         // Complete, or no count: no next page.
-        assert_eq!(page(2, Some(2), None, None).next_page(&asked, 2), None);
-        assert_eq!(page(2, None, None, None).next_page(&asked, 2), None);
+        assert_eq!(next_after(&asked, 2, Some(2), None, None), None);
+        assert_eq!(next_after(&asked, 2, None, None, None), None);
         // An empty page ends the list whatever the count says.
-        assert_eq!(page(0, Some(99), None, None).next_page(&asked, 0), None);
+        assert_eq!(next_after(&asked, 0, Some(99), None, None), None);
         // Paged without saying so: this page's length is the page size.
         assert_eq!(
-            page(20, Some(45), None, None).next_page(&asked, 20),
-            Some(ListOptions::new().page(2, 20))
+            next_after(&asked, 20, Some(45), None, None).as_deref(),
+            Some("page_number=2&page_size=20")
         );
         // Paged as asked, keeping the other options.
         let asked = ListOptions::new().system_only().page(2, 10);
         assert_eq!(
-            page(10, Some(45), Some(10), Some(2)).next_page(&asked, 20),
-            Some(ListOptions::new().system_only().page(3, 10))
+            next_after(&asked, 10, Some(45), Some(10), Some(2)).as_deref(),
+            Some("includeOnlySystemImages=true&page_number=3&page_size=10")
         );
         // The next page is the client's count plus one, whatever the server
         // says its page is.
         assert_eq!(
-            page(10, Some(45), Some(10), Some(1)).next_page(&asked, 20),
-            Some(ListOptions::new().system_only().page(3, 10))
-        );
-        // A server claiming an absurd count is followed only so far.
-        let last = u32::try_from(coxedge_images::MAX_PAGES).unwrap();
-        let asked = ListOptions::new().page(last, 1);
-        assert_eq!(
-            page(1, Some(u64::MAX), Some(1), Some(1)).next_page(&asked, 5),
-            None
+            next_after(&asked, 10, Some(45), Some(10), Some(1)).as_deref(),
+            Some("includeOnlySystemImages=true&page_number=3&page_size=10")
         );
     }
 }

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
+use coxedge_images::simulator::{Fault, FaultAction, Simulator};
 use coxedge_images::transports::hyper::HyperClient;
 use coxedge_images::transports::{Client, TransportConfig};
 use coxedge_images::{
@@ -29,6 +29,7 @@ use coxedge_images::{
     RetryPolicy, TransportErrorKind,
 };
 use http::{Method, StatusCode};
+use support::SEED_STACK_ID;
 use support::{
     CANARY, IMAGES, Notices, canary_key, error_texts, multi_thread_runtime, recorder, seed_id,
     simulator,

@@ -6,9 +6,10 @@ mod support;
 
 use std::time::Duration;
 
-use coxedge_images::simulator::{
-    CUSTOM_STACK_ID, Fault, FaultAction, Simulator, TaskOutcome, TaskShape,
-};
+use coxedge_images::simulator::{Fault, FaultAction, Simulator, TaskOutcome, TaskShape};
+
+/// The stack id the simulator gives the custom images it creates.
+const CUSTOM_STACK_ID: &str = "c0570000-5157-4e00-8000-00000000c0de";
 use coxedge_images::transports::{AsyncClient, Client};
 use coxedge_images::{
     CreateImage, Error, ErrorKind, ImageId, ImageStatus, PollPolicy, Task, TaskStatus,

@@ -16,13 +16,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
+use coxedge_images::simulator::{Fault, FaultAction, Simulator};
 use coxedge_images::transports::hyper::{HyperTransport, TokioSleep};
 use coxedge_images::transports::{AsyncClient, TransportConfig};
 use coxedge_images::{
     Error, ErrorKind, Event, Image, ImageStatus, ListOptions, RetryPolicy, SYSTEM_SLUG,
 };
 use http::{Method, StatusCode};
+use support::SEED_STACK_ID;
 use support::{IMAGES, multi_thread_runtime, seed_id, simulator};
 use tokio::task::JoinSet;
 
@@ -196,9 +197,7 @@ fn ten_thousand_calls_through_one_hyper_client() {
         .no_proxy()
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5));
-    let transport = HyperTransport::new(config)
-        .expect("transport")
-        .max_in_flight(WINDOW);
+    let transport = HyperTransport::new(config.max_in_flight(WINDOW)).expect("transport");
     let retries = Arc::new(AtomicUsize::new(0));
     let counter = retries.clone();
     let client = Arc::new(
@@ -323,9 +322,9 @@ fn ten_thousand_calls_through_one_hyper_client() {
 fn simulator_request_log_is_cheap() {
     let _turn = one_at_a_time();
     let sim = simulator();
-    let transport = HyperTransport::new(TransportConfig::default().no_proxy())
-        .expect("transport")
-        .max_in_flight(WINDOW);
+    let transport =
+        HyperTransport::new(TransportConfig::default().no_proxy().max_in_flight(WINDOW))
+            .expect("transport");
     let client = Arc::new(AsyncClient::new(sim.endpoint(), transport, TokioSleep));
     let runtime = multi_thread_runtime();
     let get = |range: std::ops::Range<usize>| {

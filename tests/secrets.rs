@@ -379,10 +379,10 @@ fn debug_of_every_value_holding_the_key_is_redacted() {
     let list_all = endpoint
         .list_all_images(&ListOptions::new())
         .expect("list all");
-    let exchange = endpoint
-        .list_images(&ListOptions::new())
-        .expect("call")
-        .into_exchange();
+    let wait = endpoint.wait_for_task(
+        coxedge_images::Task::new("t-1".parse().unwrap(), coxedge_images::TaskStatus::Pending),
+        coxedge_images::PollPolicy::default(),
+    );
     let ureq = Client::ureq_with(endpoint.clone(), config()).expect("ureq");
     let hyper = HyperClient::hyper_with(endpoint.clone(), config()).expect("hyper");
     let texts = [
@@ -391,7 +391,7 @@ fn debug_of_every_value_holding_the_key_is_redacted() {
         ("EndpointBuilder", format!("{builder:?}")),
         ("http::Request", format!("{request:?}")),
         ("request headers", format!("{:?}", request.headers())),
-        ("Exchange", format!("{exchange:?}")),
+        ("WaitTask", format!("{wait:?}")),
         ("Call", format!("{call:?}")),
         ("ListAll", format!("{list_all:?}")),
         ("Client", format!("{ureq:?}")),

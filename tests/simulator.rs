@@ -10,14 +10,20 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{
-    CUSTOM_SLUG, CUSTOM_STACK_ID, Fault, FaultAction, SEED_STACK_ID, Simulator, TaskOutcome,
-    TaskShape,
-};
+use coxedge_images::simulator::{Fault, FaultAction, Simulator, TaskOutcome, TaskShape};
 use coxedge_images::{Image, ImageId, ImageStatus, decode_image, decode_image_list};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::IMAGES;
+
+/// The stack id of the specification's seed images, which the simulator serves.
+const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
+
+/// The stack id the simulator gives the custom images it creates.
+const CUSTOM_STACK_ID: &str = "c0570000-5157-4e00-8000-00000000c0de";
+
+/// The slug the simulator gives the custom images it creates.
+const CUSTOM_SLUG: &str = "custom";
 
 const UBUNTU: &str =
     "/api/v1/services/cox/test-area/images/a8050b2b-39eb-4929-bce5-1af42055903e/ubuntu/v20201110";

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coxedge_images::simulator::{Fault, FaultAction, Simulator};
-use coxedge_images::transports::hyper::{
-    DEFAULT_MAX_IN_FLIGHT, HyperClient, HyperTransport, TokioSleep,
-};
+use coxedge_images::transports::hyper::{HyperClient, HyperTransport, TokioSleep};
 use coxedge_images::transports::{AsyncClient, AsyncTransport, TransportConfig};
 use coxedge_images::{
     API_KEY_HEADER, Error, ErrorKind, ImageList, ListOptions, TransportError, TransportErrorKind,
@@ -399,7 +397,7 @@ async fn many_concurrent_calls_share_a_few_connections() {
     // One connection per request in flight, give or take a connection not
     // yet back in the pool when the next request looked for one.
     assert!(
-        opened <= 2 * DEFAULT_MAX_IN_FLIGHT,
+        opened <= 2 * TransportConfig::DEFAULT_MAX_IN_FLIGHT,
         "{opened} connections for 200 calls"
     );
 
@@ -413,7 +411,7 @@ async fn many_concurrent_calls_share_a_few_connections() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_in_flight_limit_bounds_connections() {
     let sim = simulator();
-    let transport = HyperTransport::new(config()).unwrap().max_in_flight(2);
+    let transport = HyperTransport::new(config().max_in_flight(2)).unwrap();
     let client = Arc::new(
         AsyncClient::new(sim.endpoint(), transport, TokioSleep).with_retry_policy(policy(1)),
     );

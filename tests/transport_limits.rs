@@ -271,13 +271,11 @@ fn the_in_flight_limit_comes_from_the_config() {
         seen
     });
     assert_eq!(seen_while_pending, (3, 3), "(requests, connections)");
-    // The old builder method still works, and wins over the config.
     let transport = HyperTransport::new(TransportConfig::default().no_proxy()).unwrap();
     assert_eq!(
         transport.config().max_in_flight,
         TransportConfig::DEFAULT_MAX_IN_FLIGHT
     );
-    assert_eq!(transport.max_in_flight(5).config().max_in_flight, 5);
 }
 
 // ---------------------------------------------------------------------------

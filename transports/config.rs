@@ -150,30 +150,11 @@ impl TransportConfig {
         self
     }
 
-    /// The default [`TransportConfig::max_in_flight`], chosen by
-    /// measurement. 200 concurrent calls through one transport to a
-    /// loopback server (median calls/s of 5 rounds, on 2 shared cores):
-    ///
-    /// | limit | answer at once | answer after 5 ms | after 50 ms | connections |
-    /// |------:|---------------:|------------------:|------------:|------------:|
-    /// |     8 |         20 200 |             1 460 |         158 |           8 |
-    /// |    16 |         35 200 |             2 900 |         304 |          16 |
-    /// |    32 |         37 700 |             5 100 |         564 |          32 |
-    /// |    64 |         29 300 |             9 200 |         974 |       64–67 |
-    ///
-    /// And the benchmark report's 64 gets in flight against the simulator,
-    /// as a share of raw hyper-util's rate with no limit (medians of 21
-    /// rounds, six runs on a loaded machine, client CPU / wall): 16 gave
-    /// 0.88–0.95 / 0.87–1.03, 32 gave 0.88–0.98 / 0.90–1.06, 64 gave
-    /// 0.81–0.88 / 0.75–0.91.
-    ///
-    /// 32 is the best rate when the server answers at once in the first
-    /// table and within noise of 16 in the second (64 is slower: more
-    /// connections than cores to serve them); when the server takes time
-    /// to answer, the rate grows with the limit, and so do the load put on
-    /// the API and the connections held open (one client holds at most 32).
-    /// A bulk job against a server that allows more can raise it; a client
-    /// that must hold fewer connections can lower it.
+    /// The default [`TransportConfig::max_in_flight`]: enough to keep a
+    /// fast server busy from one client, while holding one client to that
+    /// many connections to the API. A bulk job against a server that allows
+    /// more may raise it (README, Performance, has the measurements it was
+    /// chosen by).
     pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 
     /// The default [`TransportConfig::pool_idle_timeout`].

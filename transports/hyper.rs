@@ -4,7 +4,7 @@
 //! - One pooled client per [`HyperTransport`]; clones share it. HTTP/1.1
 //!   carries one request per connection at a time, so at most
 //!   [`TransportConfig::max_in_flight`] requests (default
-//!   [`DEFAULT_MAX_IN_FLIGHT`]) are sent at once and the rest wait their
+//!   [`TransportConfig::DEFAULT_MAX_IN_FLIGHT`]) are sent at once and the rest wait their
 //!   turn: many concurrent calls then share a few pooled connections instead
 //!   of opening one each. The wait for a turn counts against the request
 //!   timeout. Idle connections are dropped after
@@ -66,10 +66,6 @@ use super::proxy::{ProxyRules, ProxyUrl, mark_proxy, wording as proxy_wording};
 use super::security::SecurityCheck;
 use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
 use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
-
-/// How many requests one [`HyperTransport`] (and its clones) sends at once
-/// unless told otherwise: [`TransportConfig::DEFAULT_MAX_IN_FLIGHT`].
-pub const DEFAULT_MAX_IN_FLIGHT: usize = TransportConfig::DEFAULT_MAX_IN_FLIGHT;
 
 /// An async [`AsyncTransport`] over one pooled hyper client. Cheap to clone;
 /// clones share the connection pool and the in-flight limit. Needs a tokio
@@ -142,17 +138,6 @@ impl HyperTransport {
             config: Arc::new(config),
             proxies,
         })
-    }
-
-    /// Sends at most `limit` requests at once (at least 1), as
-    /// [`TransportConfig::max_in_flight`] does; the others wait for a turn,
-    /// within their timeout. This bounds the connections opened to the API.
-    /// Clones made after this call share the new limit.
-    pub fn max_in_flight(mut self, limit: usize) -> Self {
-        let config = TransportConfig::clone(&self.config).max_in_flight(limit);
-        self.in_flight = Arc::new(Turns::new(config.max_in_flight));
-        self.config = Arc::new(config);
-        self
     }
 
     /// The settings this transport was built with.
@@ -281,17 +266,19 @@ impl HyperTransport {
     /// An answer hyper's parser refused, in the words ureq's refusals are
     /// given too.
     fn malformed(&self, error: &::hyper::Error) -> Option<TransportError> {
-        if error.is_parse_too_large() {
-            return Some(wording::headers_too_large(header_limit(&self.config)));
-        }
         if error.is_parse_status() {
             return Some(wording::malformed(Malformed::StatusLine));
         }
         if !error.is_parse() {
             return None;
         }
-        // hyper names the other parse errors only in its message.
+        // hyper names the other parse errors only in its message (its
+        // `is_parse_too_large` exists only with its server half, which this
+        // client does not build).
         let text = error.to_string();
+        if text.contains("too large") {
+            return Some(wording::headers_too_large(header_limit(&self.config)));
+        }
         Some(wording::malformed(if text.contains("version") {
             Malformed::NotHttp
         } else if text.contains("content-length") {

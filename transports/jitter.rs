@@ -15,9 +15,8 @@ impl Jitter {
     }
 
     /// A number in `[0, 1)`. The state moves in one atomic step, so callers
-    /// on different threads never draw from the same state (a load and a
-    /// separate store let two threads read one state and back off alike:
-    /// the test below saw it within a million draws on two cores).
+    /// on different threads never draw from the same state and never back
+    /// off alike.
     pub(crate) fn next(&self) -> f64 {
         let previous = self
             .0

@@ -169,7 +169,7 @@ mod enabled {
                 // and may carry the key, like the events' paths.
                 let mut url = shown_uri(request.uri());
                 if let Ok(key) = std::str::from_utf8(&self.key) {
-                    crate::error::redact_string(&mut url, key);
+                    crate::model::error::redact_string(&mut url, key);
                 }
                 tracing::trace!(
                     target: "coxedge_images::http",

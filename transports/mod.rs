@@ -44,7 +44,7 @@ pub use blocking::{Client, Transport};
 pub use config::TransportConfig;
 pub use drive::{Clock, Random, Sleep, SystemClock};
 pub use facade::TaskHandle;
-pub use proxy::{DEFAULT_PROXY_PORT, ProxyConfig, ProxyUrl};
+pub use proxy::{ProxyConfig, ProxyUrl};
 
 #[cfg(feature = "hyper")]
 pub mod hyper;

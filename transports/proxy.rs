@@ -12,7 +12,7 @@ use std::str::FromStr;
 use http::{HeaderValue, Uri};
 use percent_encoding::percent_decode_str;
 
-use crate::endpoint::is_loopback_host;
+use crate::model::host::is_loopback_host;
 use crate::{ConfigError, TransportError, TransportErrorKind};
 
 /// Which proxy the bundled transports use.
@@ -83,7 +83,7 @@ pub struct ProxyUrl {
 }
 
 /// The port of a proxy URL that names none (curl's default).
-pub const DEFAULT_PROXY_PORT: u16 = 1080;
+const DEFAULT_PROXY_PORT: u16 = 1080;
 
 impl ProxyUrl {
     /// The host, as in a URI (an IPv6 address in brackets).

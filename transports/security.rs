@@ -2,7 +2,7 @@
 
 use http::Uri;
 
-use crate::endpoint::is_loopback_host;
+use crate::model::host::is_loopback_host;
 use crate::{TransportError, TransportErrorKind};
 
 /// Refuses a request that must not leave this process: allows `https`, or

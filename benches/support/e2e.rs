@@ -354,9 +354,8 @@ pub fn section() {
         // set to 16, 32 and 64 (64: both sides may send all 64 at once),
         // which is how the default limit is chosen.
         let limited = |limit: usize| -> Arc<HyperClient> {
-            let transport = HyperTransport::new(TransportConfig::default().no_proxy())
-                .expect("hyper transport")
-                .max_in_flight(limit);
+            let config = TransportConfig::default().no_proxy().max_in_flight(limit);
+            let transport = HyperTransport::new(config).expect("hyper transport");
             Arc::new(AsyncClient::new(endpoint.clone(), transport, TokioSleep))
         };
         let (ours_16, ours_32, ours_64) = (limited(16), limited(32), limited(IN_FLIGHT));

@@ -12,9 +12,12 @@ use coxedge_images::Event;
 #[cfg(feature = "simulator")]
 use coxedge_images::ImageId;
 #[cfg(feature = "simulator")]
-use coxedge_images::simulator::{SEED_STACK_ID, Simulator, SimulatorBuilder};
+use coxedge_images::simulator::{Simulator, SimulatorBuilder};
 use coxedge_images::transports::TransportConfig;
 use coxedge_images::{API_KEY_HEADER, ApiKey, Endpoint, Error, RetryPolicy};
+
+/// The stack id of the specification's seed images, which the simulator serves.
+pub const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
 
 /// The key the simulators accept; it must never show in an error.
 pub const CANARY: &str = "canary-SECRET-4242";

@@ -2,9 +2,11 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use coxedge_images::{
-    ApiKey, Attempt, CreateImage, Endpoint, ErrorKind, Exchange, ListOptions, Outcome,
-    RetryDecision, RetryPolicy, Step, TransportError, TransportErrorKind,
+use crate::machine::exchange::{Exchange, Step};
+use crate::machine::retry::{Attempt, Outcome, RetryDecision};
+use crate::{
+    ApiKey, CreateImage, Endpoint, ErrorKind, ListOptions, RetryPolicy, TransportError,
+    TransportErrorKind,
 };
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use proptest::prelude::*;
@@ -408,7 +410,7 @@ fn limits_hold<T>(
     loop {
         let _ = exchange.next_request(start + clock);
         sent += 1;
-        prop_assert!(sent <= policy.max_attempts + coxedge_images::MAX_REDIRECTS);
+        prop_assert!(sent <= policy.max_attempts + crate::machine::exchange::MAX_REDIRECTS);
         let result = match outcomes.next().unwrap() {
             0 => Err(TransportError::new(TransportErrorKind::Timeout, "t")),
             1 => Err(TransportError::new(TransportErrorKind::Connect, "c")),
@@ -442,7 +444,7 @@ fn limits_hold<T>(
     }
     prop_assert!(clock <= policy.max_elapsed);
     if post {
-        prop_assert!(sent <= 1 + coxedge_images::MAX_REDIRECTS);
+        prop_assert!(sent <= 1 + crate::machine::exchange::MAX_REDIRECTS);
     }
     Ok(())
 }
@@ -460,7 +462,7 @@ fn endpoint() -> Endpoint {
 
 /// A list exchange (a GET of `https://h.example/api/v1/services/s/e/images`)
 /// under `policy`.
-fn list_exchange(policy: RetryPolicy) -> Exchange<coxedge_images::ImageList> {
+fn list_exchange(policy: RetryPolicy) -> Exchange<crate::ImageList> {
     endpoint()
         .list_images(&ListOptions::new())
         .unwrap()
@@ -472,11 +474,11 @@ fn list_exchange(policy: RetryPolicy) -> Exchange<coxedge_images::ImageList> {
 type Driven = (
     Vec<Request<Vec<u8>>>,
     Vec<Duration>,
-    Result<coxedge_images::ImageList, coxedge_images::Error>,
+    Result<crate::ImageList, crate::Error>,
 );
 
 fn drive(
-    exchange: &mut Exchange<coxedge_images::ImageList>,
+    exchange: &mut Exchange<crate::ImageList>,
     answers: Vec<Result<Response<Vec<u8>>, TransportError>>,
 ) -> Driven {
     let start = Instant::now();

@@ -84,7 +84,7 @@ impl ListOptions {
     }
 
     /// The query pairs these options put on the request, in order.
-    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn query_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
         if let Some(v) = self.include_only_system_images {
             pairs.push(("includeOnlySystemImages", v.to_string()));
@@ -104,7 +104,8 @@ impl ListOptions {
     /// Reads the options back from a request's decoded query pairs (the
     /// simulator's side of the wire). Unknown keys are ignored; a known key
     /// with a bad value is an error naming it.
-    pub fn from_query_pairs<'a>(
+    #[cfg_attr(not(feature = "simulator"), allow(dead_code))]
+    pub(crate) fn from_query_pairs<'a>(
         pairs: impl IntoIterator<Item = (impl AsRef<str> + 'a, impl AsRef<str> + 'a)>,
     ) -> Result<Self, String> {
         let mut options = ListOptions::default();

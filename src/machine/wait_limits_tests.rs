@@ -7,12 +7,17 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use coxedge_images::{
-    ApiKey, Attempt, Endpoint, ErrorKind, Outcome, PollAction, PollPolicy, RetryAfter,
-    RetryDecision, RetryPolicy, Task, TaskPoller, TaskStatus, TransportError, decode_deletion,
+use crate::machine::poller::{PollAction, TaskPoller};
+use crate::machine::retry::{Attempt, Outcome, RetryDecision};
+use crate::{
+    ApiKey, Endpoint, ErrorKind, PollPolicy, RetryAfter, RetryPolicy, Task, TaskStatus,
+    TransportError, decode_deletion,
 };
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use proptest::prelude::*;
+
+/// The stack id of the specification's seed images, which the simulator serves.
+const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
 
 fn endpoint() -> Endpoint {
     Endpoint::builder()
@@ -53,7 +58,7 @@ fn rate_limited(retry_after: &str) -> Answer {
 
 /// What a wait did, on the virtual clock.
 struct Wait {
-    result: Result<Task, coxedge_images::Error>,
+    result: Result<Task, crate::Error>,
     /// When each request went out, from the start.
     sends: Vec<Duration>,
     /// When the wait ended, from the start.
@@ -67,7 +72,7 @@ fn wait(policy: PollPolicy, wall: SystemTime, mut server: impl FnMut(usize) -> A
     let start = Instant::now();
     let mut now = start;
     let task = Task::new("t-1".parse().unwrap(), TaskStatus::Pending);
-    let mut poller = TaskPoller::new(&endpoint(), task, policy, now).unwrap();
+    let mut poller = TaskPoller::new(endpoint().address(), task, policy, now).unwrap();
     let mut sends = Vec::new();
     loop {
         match poller.poll(now) {
@@ -346,7 +351,7 @@ proptest! {
             // Only a server asking for more than the cap stops a call that
             // has attempts and time left.
             prop_assert_eq!(decision, RetryDecision::Stop);
-            let asked = coxedge_images::retry_after(&headers).map(|r| r.delay_from(wall));
+            let asked = crate::wire::response::retry_after(&headers).map(|r| r.delay_from(wall));
             prop_assert!(asked.is_some_and(|a| a > policy.max_delay), "stopped on {:?}", retry_after);
         }
     }
@@ -387,8 +392,13 @@ fn a_delete_answered_without_a_task_is_done() {
         assert_eq!(task.status, TaskStatus::Success, "{status}");
         assert!(task.id.is_none(), "{status}");
         // Waiting for it needs no request at all.
-        let mut poller =
-            TaskPoller::new(&endpoint(), task, PollPolicy::default(), Instant::now()).unwrap();
+        let mut poller = TaskPoller::new(
+            endpoint().address(),
+            task,
+            PollPolicy::default(),
+            Instant::now(),
+        )
+        .unwrap();
         match poller.poll(Instant::now()) {
             PollAction::Done(Ok(task)) => assert_eq!(task.status, TaskStatus::Success),
             other => panic!("{status}: expected the wait to be over, got {other:?}"),
@@ -414,7 +424,7 @@ fn an_error_without_an_api_body_names_its_status_once() {
         .status(503)
         .body(b"<html>Service Unavailable</html>".to_vec())
         .unwrap();
-    let error = coxedge_images::decode_image_list(response).unwrap_err();
+    let error = crate::decode_image_list(response).unwrap_err();
     let text = error.to_string();
     assert!(text.starts_with("HTTP 503 Service Unavailable: "), "{text}");
     // The status line once; the body excerpt (which says it again) apart.
@@ -426,17 +436,16 @@ fn an_error_without_an_api_body_names_its_status_once() {
     );
 
     let empty = Response::builder().status(502).body(Vec::new()).unwrap();
-    let text = coxedge_images::decode_image_list(empty)
-        .unwrap_err()
-        .to_string();
+    let text = crate::decode_image_list(empty).unwrap_err().to_string();
     assert_eq!(text, "HTTP 502 Bad Gateway: no response body");
 }
 
 #[cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
 mod over_the_wire {
-    use coxedge_images::ImageId;
-    use coxedge_images::simulator::{Fault, FaultAction, SEED_STACK_ID, Simulator};
-    use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
+    use super::SEED_STACK_ID;
+    use crate::ImageId;
+    use crate::simulator::{Fault, FaultAction, Simulator};
+    use crate::transports::{AsyncClient, Client, TransportConfig};
     use http::{Method, StatusCode};
 
     fn no_content() -> Fault {
@@ -485,7 +494,7 @@ mod over_the_wire {
 
 #[test]
 fn a_task_wait_reports_its_retries_and_when_it_polls_next() {
-    use coxedge_images::{Event, Next, Operation};
+    use crate::{Event, Next, Operation};
     let task = Task::new("t-1".parse().unwrap(), TaskStatus::Pending);
     let policy = PollPolicy::default().with_initial_interval(Duration::from_secs(2));
     let mut op = endpoint().wait_for_task(task, policy);
@@ -543,7 +552,7 @@ fn a_task_wait_reports_its_retries_and_when_it_polls_next() {
 /// the task a create returns.
 #[test]
 fn a_task_echoing_the_key_is_passed_on_redacted() {
-    use coxedge_images::{CreateImage, Next, Operation};
+    use crate::{CreateImage, Next, Operation};
     const KEY: &str = "canary-SECRET-4242";
     let echo = |status: &str| {
         answer(

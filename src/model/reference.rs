@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::id::{IdKind, ParseIdError};
-use crate::segment::check_segment;
+use crate::model::id::{IdKind, ParseIdError};
+use crate::model::segment::check_segment;
 
 /// A workload's name for an image: `slug/family` with an optional `:tag`,
 /// e.g. `cox-edge/ubuntu:v20201110`.
@@ -113,7 +113,7 @@ impl Serialize for ImageReference {
 
 impl<'de> Deserialize<'de> for ImageReference {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(crate::strings::ParseVisitor::<ImageReference>::new(
+        deserializer.deserialize_str(crate::model::strings::ParseVisitor::<ImageReference>::new(
             "an image reference slug/family[:tag]",
         ))
     }

@@ -1,24 +1,21 @@
-//! Server-side tasks: [`TaskId`], [`TaskStatus`], [`Task`] and their decoding,
-//! plus the create and delete requests that start them.
+//! Server-side tasks: [`TaskId`], [`TaskStatus`], [`Task`], and
+//! [`CreateImage`], the body of the request that starts a create task.
 
 use std::fmt;
 use std::str::FromStr;
 
-use http::{Method, Request, Response};
 use serde::de::Deserializer;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::endpoint::Endpoint;
-use crate::error::{Error, ErrorKind};
-use crate::id::{IdKind, ImageId, ParseIdError};
-use crate::response::decode_json;
-use crate::segment::check_segment;
+use crate::model::error::Error;
+use crate::model::id::{IdKind, ParseIdError};
+use crate::model::segment::check_segment;
 
 /// The id of a server-side task.
 ///
 /// Empty only for a [`Task`] the client made itself because the server
 /// finished the operation without starting a task (a delete answered
-/// `204 No Content`, see [`decode_deletion`]); see [`TaskId::is_none`].
+/// `204 No Content`, see [`decode_deletion`](crate::decode_deletion)); see [`TaskId::is_none`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(String);
 
@@ -26,6 +23,11 @@ impl TaskId {
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The id of a task finished without a server-side task.
+    pub(crate) fn none() -> Self {
+        TaskId(String::new())
     }
 
     /// Whether there is no server-side task behind this id: the operation
@@ -57,7 +59,9 @@ impl Serialize for TaskId {
 
 impl<'de> Deserialize<'de> for TaskId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(crate::strings::ParseVisitor::<TaskId>::new("a task id"))
+        deserializer.deserialize_str(crate::model::strings::ParseVisitor::<TaskId>::new(
+            "a task id",
+        ))
     }
 }
 
@@ -114,7 +118,7 @@ impl std::hash::Hash for TaskStatus {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         std::mem::discriminant(self).hash(state);
         if let TaskStatus::Other(s) = self {
-            crate::strings::hash_ignoring_case(s, state);
+            crate::model::strings::hash_ignoring_case(s, state);
         }
     }
 }
@@ -154,7 +158,7 @@ impl FromStr for TaskStatus {
 
 impl<'de> Deserialize<'de> for TaskStatus {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(crate::strings::ParseVisitor::<TaskStatus>::new(
+        deserializer.deserialize_str(crate::model::strings::ParseVisitor::<TaskStatus>::new(
             "a task status string",
         ))
     }
@@ -190,10 +194,10 @@ impl Task {
             return self;
         }
         if let TaskStatus::Failed(text) | TaskStatus::Other(text) = &mut self.status {
-            crate::error::redact_string(text, secret);
+            crate::model::error::redact_string(text, secret);
         }
         if let Some(result) = &mut self.result {
-            crate::error::redact_json(result, secret);
+            crate::model::error::redact_json(result, secret);
         }
         self
     }
@@ -213,77 +217,6 @@ impl Task {
         };
         Some(text)
     }
-}
-
-/// Both task shapes: the docs' top-level `taskId`/`taskStatus`/`result`, and
-/// the clients' `{"data": {"id", "status", "created", "result"}}`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireTask {
-    #[serde(default)]
-    task_id: Option<TaskId>,
-    #[serde(default)]
-    id: Option<TaskId>,
-    #[serde(default)]
-    task_status: Option<TaskStatus>,
-    #[serde(default)]
-    status: Option<TaskStatus>,
-    #[serde(default)]
-    result: Option<serde_json::Value>,
-    #[serde(default)]
-    data: Option<Box<WireTask>>,
-}
-
-impl WireTask {
-    fn into_task(self) -> Result<Task, &'static str> {
-        if let Some(inner) = self.data {
-            return inner.into_task();
-        }
-        Ok(Task {
-            id: self
-                .task_id
-                .or(self.id)
-                .ok_or("missing field `taskId` (or `id`)")?,
-            status: self
-                .task_status
-                .or(self.status)
-                .ok_or("missing field `taskStatus` (or `status`)")?,
-            result: self.result,
-        })
-    }
-}
-
-/// Decodes the answer to a delete: a task to wait for, or, when the server
-/// answers `204 No Content` (or `200`/`202` with an empty body), a task that
-/// has already succeeded, with no id ([`TaskId::is_none`]) and `result`
-/// `{"httpStatus": <status>}`: the image is gone and there is nothing to
-/// poll. Any other answer is read as [`decode_task`] reads it.
-pub fn decode_deletion(response: Response<Vec<u8>>) -> Result<Task, Error> {
-    let status = response.status();
-    let done_at_once = status == http::StatusCode::NO_CONTENT
-        || (matches!(status.as_u16(), 200 | 202)
-            && response.body().iter().all(u8::is_ascii_whitespace));
-    if done_at_once {
-        return Ok(Task {
-            id: TaskId(String::new()),
-            status: TaskStatus::Success,
-            result: Some(serde_json::json!({ "httpStatus": status.as_u16() })),
-        });
-    }
-    decode_task(response)
-}
-
-/// Decodes a task from the answer to a create, a delete or a task poll,
-/// whichever shape the server uses.
-pub fn decode_task(response: Response<Vec<u8>>) -> Result<Task, Error> {
-    let status = response.status();
-    let (wire, body): (WireTask, _) = decode_json(response)?;
-    wire.into_task().map_err(|why| {
-        Error::new(ErrorKind::Decode, format!("the task did not decode: {why}"))
-            .with_status(status)
-            .with_json_path(".".to_owned())
-            .with_body(body)
-    })
 }
 
 /// The body of a create-image request: a custom image from a workload
@@ -344,31 +277,5 @@ impl CreateImage {
             }
         }
         Ok(())
-    }
-}
-
-impl Endpoint {
-    /// `POST …/images` with the JSON body: starts a create task.
-    pub fn create_image_request(&self, create: &CreateImage) -> Result<Request<Vec<u8>>, Error> {
-        create.validate()?;
-        let body = serde_json::to_vec(create)
-            .map_err(|e| Error::invalid_request(format!("could not encode the request: {e}")))?;
-        self.request(
-            Method::POST,
-            self.uri(&self.images_prefix, &[], &[]),
-            Some(body),
-        )
-    }
-
-    /// `DELETE …/images/:stackId/:family/:tag`: starts a delete task.
-    pub fn delete_image_request(&self, id: &ImageId) -> Result<Request<Vec<u8>>, Error> {
-        let uri = self.uri(&self.images_prefix, &id.parts(), &[]);
-        self.request(Method::DELETE, uri, None)
-    }
-
-    /// `GET <base>/tasks/:id`.
-    pub fn get_task_request(&self, id: &TaskId) -> Result<Request<Vec<u8>>, Error> {
-        let uri = self.uri(&self.base_prefix, &["tasks", id.as_str()], &[]);
-        self.request(Method::GET, uri, None)
     }
 }

@@ -1,10 +1,10 @@
-//! [`TaskPoller`]: waiting for a server-side task, as a sans-IO state machine.
+//! [`TaskPoller`]: the engine of a task wait ([`WaitTask`](crate::WaitTask)),
+//! and [`PollPolicy`], how often and how long it polls.
 //!
-//! In the style of quinn-proto: the driver tells the poller the time, asks
-//! what to do ([`TaskPoller::poll`]), does it (send a request, or sleep until
-//! an instant), and hands back what happened
-//! ([`TaskPoller::handle_response`]). The poller never reads a clock, so its
-//! tests run on virtual time.
+//! The wait's driver tells the poller the time, asks what to do
+//! ([`TaskPoller::poll`]), does it (send a request, or sleep until an
+//! instant), and hands back what happened ([`TaskPoller::handle_response`]).
+//! The poller never reads a clock, so its tests run on virtual time.
 //!
 //! Each poll is one [`Exchange`], so transient failures (429, 5xx, network)
 //! are retried by the same decision as every other call and do not end the
@@ -24,14 +24,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use http::{Request, Response};
 
-use crate::endpoint::Endpoint;
-use crate::error::{Error, ErrorKind};
-use crate::exchange::{Exchange, Step};
-use crate::operation::later;
-use crate::retry::{RetryPolicy, is_retryable_failure};
-use crate::secret::ApiKey;
-use crate::task::{Task, TaskStatus, decode_task};
-use crate::transport_error::TransportError;
+use crate::machine::exchange::{Exchange, Step};
+use crate::machine::operation::later;
+use crate::machine::retry::{RetryPolicy, is_retryable_failure};
+use crate::model::error::{Error, ErrorKind};
+use crate::model::secret::ApiKey;
+use crate::model::task::{Task, TaskStatus};
+use crate::model::transport_error::TransportError;
+use crate::wire::get_task::{self, decode_task};
+use crate::wire::request::Address;
 
 /// How often and how long to poll.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +103,7 @@ impl PollPolicy {
 
 /// What the driver must do next.
 #[derive(Debug)]
-pub enum PollAction {
+pub(crate) enum PollAction {
     /// Send this request, then call [`TaskPoller::handle_response`].
     Send(Request<Vec<u8>>),
     /// Nothing to do before this instant; call [`TaskPoller::poll`] then.
@@ -124,7 +125,7 @@ enum State {
 
 /// Polls one task until it ends; see the module docs.
 #[derive(Debug)]
-pub struct TaskPoller {
+pub(crate) struct TaskPoller {
     request: Request<Vec<u8>>,
     key: ApiKey,
     policy: PollPolicy,
@@ -145,23 +146,23 @@ impl TaskPoller {
     /// Starts waiting for `task` (as returned by a create or delete, or
     /// made from a known id) at `now`. A task that has already ended is
     /// done without any request.
-    pub fn new(
-        endpoint: &Endpoint,
+    pub(crate) fn new(
+        address: &Address,
         task: Task,
         policy: PollPolicy,
         now: Instant,
     ) -> Result<Self, Error> {
-        let task = task.redacted(endpoint.api_key.expose_secret());
+        let task = task.redacted(address.api_key.expose_secret());
         // A task that has ended needs no request (and one finished without a
         // server-side task has no id to ask about).
         let request = if task.status.is_terminal() {
             Request::new(Vec::new())
         } else {
-            endpoint.get_task_request(&task.id)?
+            get_task::request(address, &task.id)?
         };
         let mut poller = TaskPoller {
             request,
-            key: endpoint.api_key.clone(),
+            key: address.api_key.clone(),
             exchange: None,
             retry: None,
             interval: policy.initial_interval,
@@ -178,12 +179,12 @@ impl TaskPoller {
     }
 
     /// The task as last seen.
-    pub fn last(&self) -> &Task {
+    pub(crate) fn last(&self) -> &Task {
         &self.last
     }
 
     /// How many requests were sent.
-    pub fn requests(&self) -> u32 {
+    pub(crate) fn requests(&self) -> u32 {
         self.requests
     }
 
@@ -201,7 +202,7 @@ impl TaskPoller {
     }
 
     /// When the next request may go, while the wait is between requests.
-    pub fn next_request_at(&self) -> Option<Instant> {
+    pub(crate) fn next_request_at(&self) -> Option<Instant> {
         match self.state {
             State::Idle { at } => Some(at),
             _ => None,
@@ -215,12 +216,12 @@ impl TaskPoller {
     }
 
     /// The instant the wait ends by timeout.
-    pub fn deadline(&self) -> Instant {
+    pub(crate) fn deadline(&self) -> Instant {
         later(self.started, self.policy.timeout)
     }
 
     /// What to do at `now`.
-    pub fn poll(&mut self, now: Instant) -> PollAction {
+    pub(crate) fn poll(&mut self, now: Instant) -> PollAction {
         let deadline = self.deadline();
         let at = match &mut self.state {
             State::Done(result) => {
@@ -260,7 +261,7 @@ impl TaskPoller {
 
     /// Consumes the answer to the last [`PollAction::Send`]. `wall` and
     /// `random` (in `[0, 1)`) serve the retry decision.
-    pub fn handle_response(
+    pub(crate) fn handle_response(
         &mut self,
         result: Result<Response<Vec<u8>>, TransportError>,
         now: Instant,

@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, Method, StatusCode};
 
-use crate::response::retry_after;
-use crate::transport_error::TransportErrorKind;
+use crate::model::transport_error::TransportErrorKind;
+use crate::wire::response::retry_after;
 
 /// Limits on retrying one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,7 @@ impl Default for RetryPolicy {
 /// What happened to one attempt, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub enum Outcome<'a> {
+pub(crate) enum Outcome<'a> {
     /// A response arrived with this status and these headers.
     Response {
         /// The status.
@@ -82,7 +82,7 @@ pub enum Outcome<'a> {
 /// [`Attempt::new`], so that facts can be added without breaking callers.
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
-pub struct Attempt {
+pub(crate) struct Attempt {
     /// Which attempt ended, counting from 1.
     pub number: u32,
     /// Time since the first attempt started.
@@ -96,7 +96,8 @@ pub struct Attempt {
 impl Attempt {
     /// The facts of attempt `number` (from 1), `elapsed` after the first
     /// started, at wall-clock time `now`, with a `random` draw in `[0, 1)`.
-    pub fn new(number: u32, elapsed: Duration, now: SystemTime, random: f64) -> Self {
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn new(number: u32, elapsed: Duration, now: SystemTime, random: f64) -> Self {
         Attempt {
             number,
             elapsed,
@@ -108,7 +109,7 @@ impl Attempt {
 
 /// The answer: wait and try again, or stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryDecision {
+pub(crate) enum RetryDecision {
     /// Send the request again after this long.
     RetryAfter(Duration),
     /// Do not retry: the outcome is final.
@@ -173,7 +174,12 @@ impl RetryPolicy {
     /// DELETE starts a server-side task, so it is not repeated blindly. The
     /// retried outcomes are 429, 502, 503, 504 and transport failures where
     /// no answer came (connect, timeout, a broken connection).
-    pub fn decide(&self, method: &Method, outcome: Outcome<'_>, attempt: Attempt) -> RetryDecision {
+    pub(crate) fn decide(
+        &self,
+        method: &Method,
+        outcome: Outcome<'_>,
+        attempt: Attempt,
+    ) -> RetryDecision {
         if !is_safe(method) || attempt.number >= self.max_attempts {
             return RetryDecision::Stop;
         }

@@ -1,4 +1,4 @@
-//! [`ListAll`]: every page of the image list, as one [`Operation`], and
+//! [`ListAll`]: every page of the image list, as one [`Operation`](crate::Operation), and
 //! [`Resolve`], which selects from it.
 //!
 //! The rules, which hold against any server:
@@ -18,51 +18,104 @@
 //!   ([`Error::images_gathered`]). An error, not the images so far: a
 //!   partial list that looks complete would make `resolve` pick a wrong
 //!   image or a caller miss one silently.
-//! - At most [`MAX_PAGES`] requests of pages and [`MAX_IMAGES`] images, so
+//! - At most [`ListAll::MAX_PAGES`] requests of pages and [`ListAll::MAX_IMAGES`] images, so
 //!   time and memory stay bounded whatever `recordCount` says; passing either
 //!   is the same typed error.
+//!
+//! These are the only paging rules: the crate has no other way to go from
+//! one page to the next.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::time::{Instant, SystemTime};
 
 use http::Response;
 
-use crate::endpoint::Endpoint;
-use crate::error::Error;
-use crate::filter::resolve;
-use crate::id::ImageId;
-use crate::image::{Image, ImageList, ListMetadata, page_size};
-use crate::list_options::ListOptions;
-use crate::operation::{Call, Event, Next, Operation};
-use crate::reference::ImageReference;
-use crate::retry::RetryPolicy;
-use crate::transport_error::TransportError;
+use crate::machine::call::CallMachine;
+use crate::machine::operation::{Event, Events, Guard, Machine, Next, guarded};
+use crate::machine::retry::RetryPolicy;
+use crate::model::error::Error;
+use crate::model::filter::resolve;
+use crate::model::id::ImageId;
+use crate::model::image::{Image, ImageList, ListMetadata};
+use crate::model::list_options::ListOptions;
+use crate::model::reference::ImageReference;
+use crate::model::transport_error::TransportError;
+use crate::wire::list_images::{self, decode_image_list};
+use crate::wire::request::Address;
 
-/// The most pages one listing requests. A real environment holds tens to
+/// The most pages one listing requests ([`ListAll::MAX_PAGES`]). A real environment holds tens to
 /// hundreds of images, a few pages at the API's sizes; 1 000 pages is far
 /// above that even at one image a page. Each page is its own call under
 /// the retry policy, so the listing's time is bounded by pages × (the
 /// policy's 60 s + one request timeout), not by one call's: a server that
 /// answers every page, slowly and with new ids, can hold a client that long.
 /// A page that brings nothing new stops the listing at once.
-pub const MAX_PAGES: u64 = 1_000;
+const MAX_PAGES: u64 = 1_000;
 
-/// The most distinct images one listing gathers (about 50 MB of decoded
-/// images at the most): a bound on memory whatever the server claims.
-pub const MAX_IMAGES: usize = 100_000;
+/// The most distinct images one listing gathers ([`ListAll::MAX_IMAGES`]).
+const MAX_IMAGES: usize = 100_000;
 
-/// Lists every image, page after page, by the rules of the module docs.
-/// Made by [`Endpoint::list_all_images`]. The result's metadata is the
-/// first page's.
+/// Lists every image, page after page, driven by the
+/// [`Operation`](crate::Operation) protocol. Made by
+/// [`Endpoint::list_all_images`](crate::Endpoint::list_all_images). The
+/// result's metadata is the first page's.
+///
+/// The rules, which hold against any server:
+///
+/// - The page asked for next comes from the client's own count, never from
+///   the server's `pageCurrent`.
+/// - An image id is kept once: the result never has duplicate ids.
+/// - The list is complete when the server sends no `recordCount`, when the
+///   distinct images reach it, or when a page is empty.
+/// - A page that brings no image not already seen, or whose `pageCurrent`
+///   does not move, stops the listing at once with an
+///   [`ErrorKind::Paging`](crate::ErrorKind::Paging) error that keeps the
+///   count of images gathered ([`Error::images_gathered`]): not a partial
+///   list that would look complete.
+/// - At most [`MAX_PAGES`](Self::MAX_PAGES) pages and
+///   [`MAX_IMAGES`](Self::MAX_IMAGES) images; passing either is the same
+///   typed error.
 #[derive(Debug)]
 pub struct ListAll {
+    guard: Guard<ListAllMachine>,
+}
+
+guarded!(ListAll, ImageList);
+
+impl ListAll {
+    /// The most pages one listing requests. A real environment holds tens
+    /// to hundreds of images, a few pages; each page is its own call under
+    /// the retry policy, so a listing's time is bounded by pages × (the
+    /// policy's time limit + one request timeout).
+    pub const MAX_PAGES: u64 = MAX_PAGES;
+
+    /// The most distinct images one listing gathers (about 50 MB of decoded
+    /// images at the most): a bound on memory whatever the server claims.
+    pub const MAX_IMAGES: usize = MAX_IMAGES;
+
+    pub(crate) fn new(address: &Address, asked: ListOptions) -> Result<Self, Error> {
+        Ok(ListAll {
+            guard: Guard::new("list_all_images", ListAllMachine::new(address, asked)?),
+        })
+    }
+
+    /// Replaces the retry policy of each page's request.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.guard.machine_mut().set_policy(policy);
+        self
+    }
+}
+
+/// The machine of a [`ListAll`], also the inside of a [`Resolve`].
+#[derive(Debug)]
+pub(crate) struct ListAllMachine {
     operation: &'static str,
-    endpoint: Endpoint,
+    address: Address,
     policy: RetryPolicy,
     /// The options of the page being read.
     asked: ListOptions,
     /// The page being read.
-    current: Call<ImageList>,
+    current: CallMachine<ImageList>,
     /// The client's count: the page number of `current`.
     page: u32,
     /// Pages read.
@@ -73,15 +126,25 @@ pub struct ListAll {
     last_server_page: Option<u64>,
     result: Option<Result<ImageList, Error>>,
     finished: bool,
-    events: VecDeque<Event>,
+    events: Events,
 }
 
-impl ListAll {
-    pub(crate) fn new(endpoint: &Endpoint, asked: ListOptions) -> Result<Self, Error> {
-        let current = endpoint.list_images(&asked)?.named("list_all_images");
-        Ok(ListAll {
+/// One page's call.
+fn page_call(
+    address: &Address,
+    asked: &ListOptions,
+    operation: &'static str,
+) -> Result<CallMachine<ImageList>, Error> {
+    let request = list_images::request(address, asked)?;
+    Ok(CallMachine::new(operation, request, decode_image_list))
+}
+
+impl ListAllMachine {
+    fn new(address: &Address, asked: ListOptions) -> Result<Self, Error> {
+        let current = page_call(address, &asked, "list_all_images")?;
+        Ok(ListAllMachine {
             operation: "list_all_images",
-            endpoint: endpoint.clone(),
+            address: address.clone(),
             policy: RetryPolicy::default(),
             page: asked.page_number.unwrap_or(1),
             asked,
@@ -93,20 +156,13 @@ impl ListAll {
             last_server_page: None,
             result: None,
             finished: false,
-            events: VecDeque::new(),
+            events: Events::new(),
         })
     }
 
-    /// Replaces the retry policy of each page's request.
-    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.current = self.current.with_retry_policy(policy.clone());
+    fn set_policy(&mut self, policy: RetryPolicy) {
+        self.current.set_policy(policy.clone());
         self.policy = policy;
-        self
-    }
-
-    /// How many pages were read so far.
-    pub fn pages(&self) -> u64 {
-        self.pages
     }
 
     fn named(mut self, operation: &'static str) -> Self {
@@ -196,11 +252,10 @@ impl ListAll {
         };
         self.page = next;
         self.asked.page_number = Some(next);
-        match self.endpoint.list_images(&self.asked) {
-            Ok(call) => {
-                self.current = call
-                    .named(self.operation)
-                    .with_retry_policy(self.policy.clone())
+        match page_call(&self.address, &self.asked, self.operation) {
+            Ok(mut call) => {
+                call.set_policy(self.policy.clone());
+                self.current = call;
             }
             Err(e) => self.result = Some(Err(e)),
         }
@@ -213,7 +268,7 @@ impl ListAll {
     }
 }
 
-impl Operation for ListAll {
+impl Machine for ListAllMachine {
     type Output = ImageList;
 
     fn poll(&mut self, now: Instant) -> Next<ImageList> {
@@ -259,31 +314,52 @@ impl Operation for ListAll {
     }
 }
 
-/// Lists every image ([`ListAll`]), then picks the one a reference names
-/// ([`resolve`](crate::resolve)); `None` when none matches. Made by
-/// [`Endpoint::resolve`].
-#[derive(Debug)]
-pub struct Resolve {
-    list: ListAll,
-    reference: ImageReference,
+/// The page size to keep asking for after a page of `received` images: the
+/// one asked for, else the server's `pageSize`, else this page's length
+/// (a server that pages without saying its size); never zero.
+fn page_size(asked: &ListOptions, metadata: &ListMetadata, received: usize) -> Option<u32> {
+    let positive = |n: u64| u32::try_from(n).ok().filter(|n| *n > 0);
+    asked
+        .page_size
+        .and_then(|n| positive(n.into()))
+        .or_else(|| metadata.page_size.and_then(positive))
+        .or_else(|| positive(received as u64))
 }
 
+/// Lists every image ([`ListAll`]), then picks the one a reference names
+/// ([`resolve`](crate::resolve)); `None` when none matches. Made by
+/// [`Endpoint::resolve`](crate::Endpoint::resolve); driven by the
+/// [`Operation`](crate::Operation) protocol.
+#[derive(Debug)]
+pub struct Resolve {
+    guard: Guard<ResolveMachine>,
+}
+
+guarded!(Resolve, Option<Image>);
+
 impl Resolve {
-    pub(crate) fn new(list: ListAll, reference: ImageReference) -> Self {
-        Resolve {
-            list: list.named("resolve"),
-            reference,
-        }
+    pub(crate) fn new(address: &Address, reference: ImageReference) -> Result<Self, Error> {
+        let list = ListAllMachine::new(address, ListOptions::new())?.named("resolve");
+        Ok(Resolve {
+            guard: Guard::new("resolve", ResolveMachine { list, reference }),
+        })
     }
 
     /// Replaces the retry policy of each page's request.
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.list = self.list.with_retry_policy(policy);
+        self.guard.machine_mut().list.set_policy(policy);
         self
     }
 }
 
-impl Operation for Resolve {
+/// The machine of a [`Resolve`]: a listing, then a selection.
+#[derive(Debug)]
+struct ResolveMachine {
+    list: ListAllMachine,
+    reference: ImageReference,
+}
+
+impl Machine for ResolveMachine {
     type Output = Option<Image>;
 
     fn poll(&mut self, now: Instant) -> Next<Option<Image>> {

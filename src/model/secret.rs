@@ -4,7 +4,7 @@ use std::fmt;
 
 use http::HeaderValue;
 
-use crate::endpoint::ConfigError;
+use crate::model::config_error::ConfigError;
 
 /// The `MC-Api-Key` credential.
 ///

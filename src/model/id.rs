@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::segment::{SegmentProblem, check_segment};
+use crate::model::segment::{SegmentProblem, check_segment};
 
 /// The identifier of an image: `stackId/family/tag`.
 ///
@@ -128,7 +128,7 @@ impl Serialize for ImageId {
 
 impl<'de> Deserialize<'de> for ImageId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(crate::strings::ParseVisitor::<ImageId>::new(
+        deserializer.deserialize_str(crate::model::strings::ParseVisitor::<ImageId>::new(
             "an image id stackId/family/tag",
         ))
     }
@@ -137,7 +137,7 @@ impl<'de> Deserialize<'de> for ImageId {
 /// Which kind of identifier failed to parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum IdKind {
+pub(crate) enum IdKind {
     /// An [`ImageId`].
     ImageId,
     /// An [`ImageReference`](crate::ImageReference).
@@ -191,11 +191,6 @@ impl ParseIdError {
             part: None,
             reason: reason.to_owned(),
         }
-    }
-
-    /// What was being parsed.
-    pub fn kind(&self) -> IdKind {
-        self.kind
     }
 
     /// The part that is wrong (`"stack id"`, `"family"`, `"tag"`, `"slug"`),

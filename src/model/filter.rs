@@ -1,8 +1,8 @@
 //! Client-side selection: [`ImageFilter`] and [`resolve`].
 
-use crate::image::Image;
-use crate::reference::ImageReference;
-use crate::status::ImageStatus;
+use crate::model::image::Image;
+use crate::model::reference::ImageReference;
+use crate::model::status::ImageStatus;
 
 /// A conjunction of optional conditions on images; an empty filter matches
 /// everything.

@@ -1,18 +1,6 @@
 //! [`Exchange`]: one call, driven to its end: retries and same-origin
 //! redirects decided here, sending and sleeping left to the caller. It is
-//! the engine inside [`Call`](crate::Call); a driver that wants each retry
-//! as a [`Step`] takes it with [`Call::into_exchange`](crate::Call::into_exchange).
-//!
-//! ```text
-//! let mut call = endpoint.get_image(&id)?.into_exchange();
-//! loop {
-//!     let response = transport.send(call.next_request(Instant::now()));
-//!     match call.handle(response, Instant::now(), SystemTime::now(), random()) {
-//!         Step::Done(result) => return result,
-//!         Step::SendAgain { wait, .. } => sleep(wait),
-//!     }
-//! }
-//! ```
+//! the engine inside [`Call`](crate::Call) and each poll of a task wait.
 
 use std::fmt;
 use std::time::{Duration, Instant, SystemTime};
@@ -21,20 +9,20 @@ use http::header::LOCATION;
 use http::{Method, Request, Response, StatusCode, Uri};
 use url::Url;
 
-use crate::error::{Error, ErrorKind};
-use crate::request::api_key_of;
-use crate::retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
-use crate::transport_error::TransportError;
+use crate::machine::retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
+use crate::model::error::{Error, ErrorKind};
+use crate::model::transport_error::TransportError;
+use crate::wire::request::api_key_of;
 
 /// How many same-origin redirects one call follows.
-pub const MAX_REDIRECTS: u32 = 3;
+pub(crate) const MAX_REDIRECTS: u32 = 3;
 
 /// A decoder for one operation's success response.
-pub type Decode<T> = fn(Response<Vec<u8>>) -> Result<T, Error>;
+pub(crate) type Decode<T> = fn(Response<Vec<u8>>) -> Result<T, Error>;
 
 /// What the driver does next.
 #[derive(Debug)]
-pub enum Step<T> {
+pub(crate) enum Step<T> {
     /// The call is over.
     Done(Result<T, Error>),
     /// Send [`Exchange::next_request`] again once `wait` has passed.
@@ -50,7 +38,7 @@ pub enum Step<T> {
 }
 
 /// One API call in progress.
-pub struct Exchange<T> {
+pub(crate) struct Exchange<T> {
     request: Request<Vec<u8>>,
     decode: Decode<T>,
     /// Applied with the API key to a success whose values carry the
@@ -90,10 +78,9 @@ impl<T> Exchange<T> {
         }
     }
 
-    /// The same call under another retry policy.
-    pub(crate) fn with_policy(mut self, policy: RetryPolicy) -> Self {
+    /// Puts the call under another retry policy.
+    pub(crate) fn set_policy(&mut self, policy: RetryPolicy) {
         self.policy = policy;
-        self
     }
 
     /// Redacts the API key from a success with `redact`, as errors are.
@@ -109,7 +96,7 @@ impl<T> Exchange<T> {
 
     /// The request to send now. `now` starts the call's clock on the first
     /// call.
-    pub fn next_request(&mut self, now: Instant) -> Request<Vec<u8>> {
+    pub(crate) fn next_request(&mut self, now: Instant) -> Request<Vec<u8>> {
         self.started.get_or_insert(now);
         self.sends += 1;
         self.request.clone()
@@ -131,15 +118,10 @@ impl<T> Exchange<T> {
         self.sends.saturating_sub(self.redirects)
     }
 
-    /// The method of the call.
-    pub fn method(&self) -> &Method {
-        self.request.method()
-    }
-
     /// Consumes the result of sending the last request and says what next.
     /// `now`, `wall` and `random` (in `[0, 1)`) are the caller's clock,
     /// wall clock and random source.
-    pub fn handle(
+    pub(crate) fn handle(
         &mut self,
         result: Result<Response<Vec<u8>>, TransportError>,
         now: Instant,

@@ -1,20 +1,19 @@
-//! Building the API's requests as `http::Request<Vec<u8>>` values.
+//! [`Address`]: what every request of an endpoint shares (its URL prefixes,
+//! organisation, key and user agent), and how a request is put together.
 //!
-//! Nothing here sends anything: each method returns a request that any HTTP
-//! client can send. Every variable part of the path is its own
-//! percent-encoded segment, so no value can change the host, the path
-//! structure or the query.
+//! Nothing here sends anything: each operation's request function returns
+//! a request that any HTTP client can send. Every variable part of the path
+//! is its own percent-encoded segment, so no value can change the host, the
+//! path structure or the query.
 
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderName, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::endpoint::Endpoint;
-use crate::error::Error;
-use crate::id::ImageId;
-use crate::list_options::ListOptions;
+use crate::model::error::Error;
+use crate::model::secret::ApiKey;
 
-/// The API key header.
+/// The API key header, `MC-Api-Key`.
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("mc-api-key");
 
 /// What a path segment may keep unencoded: RFC 3986 unreserved characters.
@@ -26,19 +25,22 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-impl Endpoint {
-    /// `GET …/services/:service/:environment/images` with the list options.
-    pub fn list_images_request(&self, options: &ListOptions) -> Result<Request<Vec<u8>>, Error> {
-        let uri = self.uri(&self.images_prefix, &[], &options.query_pairs());
-        self.request(Method::GET, uri, None)
-    }
+/// What every request to one endpoint shares, validated and encoded once
+/// by the endpoint's builder.
+/// `Debug` shows the key redacted, as [`ApiKey`] does.
+#[derive(Clone, Debug)]
+pub(crate) struct Address {
+    /// The base URL as text, without trailing slashes.
+    pub(crate) base_prefix: String,
+    /// `<base>/services/:service/:environment/images`, encoded.
+    pub(crate) images_prefix: String,
+    /// Sent as `org_id` on every request.
+    pub(crate) org_id: Option<String>,
+    pub(crate) api_key: ApiKey,
+    pub(crate) user_agent: HeaderValue,
+}
 
-    /// `GET …/images/:stackId/:family/:tag`.
-    pub fn get_image_request(&self, id: &ImageId) -> Result<Request<Vec<u8>>, Error> {
-        let uri = self.uri(&self.images_prefix, &id.parts(), &[]);
-        self.request(Method::GET, uri, None)
-    }
-
+impl Address {
     /// `<prefix>/<segments…>?<query>&org_id=…`, as text. The prefix was
     /// encoded once when the endpoint was built; each segment is
     /// percent-encoded here, everything but RFC 3986's unreserved characters

@@ -2,9 +2,10 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use coxedge_images::{
-    ApiKey, CreateImage, Endpoint, ErrorKind, PollAction, PollPolicy, Task, TaskId, TaskPoller,
-    TaskStatus, TransportError, TransportErrorKind, decode_task,
+use crate::machine::poller::{PollAction, TaskPoller};
+use crate::{
+    ApiKey, CreateImage, Endpoint, ErrorKind, PollPolicy, Task, TaskId, TaskStatus, TransportError,
+    TransportErrorKind, decode_task,
 };
 use http::{Method, Response};
 use proptest::prelude::*;
@@ -50,7 +51,7 @@ fn data(status: &str) -> Answer {
 }
 
 struct Run {
-    result: Result<Task, coxedge_images::Error>,
+    result: Result<Task, crate::Error>,
     sends: Vec<Duration>,
     end: Duration,
 }
@@ -60,7 +61,7 @@ struct Run {
 fn run(policy: PollPolicy, answers: Vec<Answer>) -> Run {
     let start = Instant::now();
     let mut now = start;
-    let mut poller = TaskPoller::new(&endpoint(), pending(), policy, now).unwrap();
+    let mut poller = TaskPoller::new(endpoint().address(), pending(), policy, now).unwrap();
     let mut answers = answers.into_iter();
     let mut last: Option<(u16, String)> = None;
     let mut sends = Vec::new();
@@ -197,7 +198,7 @@ fn unknown_statuses_keep_waiting() {
 #[test]
 fn a_finished_task_needs_no_request() {
     let mut poller = TaskPoller::new(
-        &endpoint(),
+        endpoint().address(),
         Task::new("t-9".parse().unwrap(), TaskStatus::Success),
         PollPolicy::default(),
         Instant::now(),
@@ -365,7 +366,7 @@ fn huge_policies_do_not_overflow_the_clock() {
         .with_max_interval(Duration::MAX)
         .with_max_requests(2);
     let start = Instant::now();
-    let mut poller = TaskPoller::new(&endpoint(), pending(), policy, start).unwrap();
+    let mut poller = TaskPoller::new(endpoint().address(), pending(), policy, start).unwrap();
     assert!(matches!(poller.poll(start), PollAction::Send(_)));
     poller.handle_response(top("PENDING"), start, SystemTime::now(), 0.5);
     match poller.poll(start) {
@@ -411,7 +412,7 @@ fn an_errors_document_on_a_2xx_task_is_the_apis_error() {
 
 #[test]
 fn statuses_compare_as_the_api_means_them() {
-    use coxedge_images::ImageStatus;
+    use crate::ImageStatus;
     assert_eq!(TaskStatus::from("FAILED"), TaskStatus::from("failure"));
     assert!(TaskStatus::from("Failure").is_failed());
     assert_eq!(TaskStatus::from("queued"), TaskStatus::from("QUEUED"));

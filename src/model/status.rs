@@ -77,7 +77,7 @@ impl Hash for ImageStatus {
     fn hash<H: Hasher>(&self, state: &mut H) {
         std::mem::discriminant(self).hash(state);
         if let ImageStatus::Other(s) = self {
-            crate::strings::hash_ignoring_case(s, state);
+            crate::model::strings::hash_ignoring_case(s, state);
         }
     }
 }
@@ -109,7 +109,7 @@ impl Serialize for ImageStatus {
 
 impl<'de> Deserialize<'de> for ImageStatus {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(crate::strings::ParseVisitor::<ImageStatus>::new(
+        deserializer.deserialize_str(crate::model::strings::ParseVisitor::<ImageStatus>::new(
             "an image status string",
         ))
     }

@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::secret::ApiKey;
-use crate::transport_error::{TransportError, TransportErrorKind};
+use crate::model::config_error::ConfigError;
+use crate::model::secret::ApiKey;
+use crate::model::transport_error::{TransportError, TransportErrorKind};
 
 /// What kind of failure an [`Error`] is. Prefer the predicates on [`Error`]
 /// for decisions; this is for reporting and exhaustive logging.
@@ -415,9 +416,9 @@ impl Error {
     }
 }
 
-impl From<crate::ConfigError> for Error {
+impl From<ConfigError> for Error {
     /// A configuration refused while setting up a call: nothing was sent.
-    fn from(e: crate::ConfigError) -> Self {
+    fn from(e: ConfigError) -> Self {
         Error::invalid_request(e.to_string()).with_source(e)
     }
 }

@@ -6,11 +6,9 @@ use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use time::OffsetDateTime;
 
-use crate::id::ImageId;
-use crate::list_options::ListOptions;
-use crate::paging::MAX_PAGES;
-use crate::status::ImageStatus;
-use crate::strings::Text;
+use crate::model::id::ImageId;
+use crate::model::status::ImageStatus;
+use crate::model::strings::Text;
 
 /// The slug of Cox's own (system) images, as the specification shows them.
 pub const SYSTEM_SLUG: &str = "cox-edge";
@@ -224,51 +222,6 @@ impl ImageList {
     pub fn new(images: Vec<Image>, metadata: ListMetadata) -> Self {
         ImageList { images, metadata }
     }
-
-    /// The options for the page after this one, when the server says there
-    /// are more images than `fetched` so far (this page included), or
-    /// `None` when the list is complete. `asked` are the options this page
-    /// was asked with; the next page number is the asked one plus one (the
-    /// client's own count: the server's `pageCurrent` is not trusted). A
-    /// server that pages without saying its page size is taken to use this
-    /// page's length. An empty page, or page [`MAX_PAGES`], ends the list.
-    ///
-    /// This looks at one page only, so it cannot see a server that repeats
-    /// pages; [`ListAll`](crate::ListAll) (what the facades use) also stops
-    /// on repeats and never returns an id twice.
-    pub fn next_page(&self, asked: &ListOptions, fetched: usize) -> Option<ListOptions> {
-        let total = self.metadata.record_count?;
-        if self.images.is_empty() || fetched as u64 >= total {
-            return None;
-        }
-        let size = page_size(asked, &self.metadata, self.images.len())?;
-        let current = asked.page_number.map(u64::from).unwrap_or(1);
-        if current >= MAX_PAGES {
-            return None;
-        }
-        let next = ListOptions {
-            page_number: Some(u32::try_from(current + 1).ok()?),
-            page_size: Some(size),
-            ..asked.clone()
-        };
-        Some(next)
-    }
-}
-
-/// The page size to keep asking for after a page of `received` images: the
-/// one asked for, else the server's `pageSize`, else this page's length
-/// (a server that pages without saying its size); never zero.
-pub(crate) fn page_size(
-    asked: &ListOptions,
-    metadata: &ListMetadata,
-    received: usize,
-) -> Option<u32> {
-    let positive = |n: u64| u32::try_from(n).ok().filter(|n| *n > 0);
-    asked
-        .page_size
-        .and_then(|n| positive(n.into()))
-        .or_else(|| metadata.page_size.and_then(positive))
-        .or_else(|| positive(received as u64))
 }
 
 impl IntoIterator for ImageList {

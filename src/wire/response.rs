@@ -1,5 +1,5 @@
-//! Turning a response (status, headers, body bytes) into typed values or a
-//! typed [`Error`].
+//! What every decoder shares: turning a response (status, headers, body
+//! bytes) into a typed value or a typed [`Error`].
 //!
 //! The success path decodes in one pass, borrowing strings from the body.
 //! Only when that fails is the body read again, to find the API's `errors`
@@ -11,19 +11,8 @@ use http::{HeaderMap, Response, StatusCode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiErrorEntry, Error, ErrorKind, RetryAfter};
-use crate::image::{Image, ImageList, ListMetadata};
-
-/// Decodes the answer to [`Endpoint::list_images_request`](crate::Endpoint::list_images_request).
-pub fn decode_image_list(response: Response<Vec<u8>>) -> Result<ImageList, Error> {
-    let (images, metadata) = decode_data::<Vec<Image>>(response)?;
-    Ok(ImageList::new(images, metadata.unwrap_or_default()))
-}
-
-/// Decodes the answer to [`Endpoint::get_image_request`](crate::Endpoint::get_image_request).
-pub fn decode_image(response: Response<Vec<u8>>) -> Result<Image, Error> {
-    decode_data::<Image>(response).map(|(image, _)| image)
-}
+use crate::model::error::{ApiErrorEntry, Error, ErrorKind, RetryAfter};
+use crate::model::image::ListMetadata;
 
 /// The success envelope `{"data": …, "metadata": …}`; `errors` is looked at
 /// so that a 2xx carrying the API's error document is not taken for success.
@@ -215,7 +204,7 @@ fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<Err
 
 /// Parses `Retry-After` as delay-seconds or an HTTP date. Anything else
 /// (negative, fractional, garbage, several values) is ignored.
-pub fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<RetryAfter> {
     let mut values = headers.get_all(RETRY_AFTER).iter();
     let value = values.next()?;
     if values.next().is_some() {

@@ -1,0 +1,377 @@
+//! [`Operation`]: the one driving protocol every API operation speaks, and
+//! the [`Guard`] that holds every operation to it the same way.
+//!
+//! In the style of quinn-proto and str0m, an operation never does I/O and
+//! never reads a clock. A driver asks it what to do at `now`
+//! ([`Operation::poll`]): send a request, wait until an instant, or take the
+//! result. It sends, and hands the answer back ([`Operation::handle`]) with
+//! the time, the wall clock and a random draw in `[0, 1)`. In between it may
+//! drain [`Event`]s ([`Operation::poll_event`]) to report progress or log.
+//!
+//! ```text
+//! let mut op = endpoint.list_all_images(&options)?;
+//! loop {
+//!     match op.poll(clock.now()) {
+//!         Next::Send(request) => {
+//!             let answer = transport.send(request);
+//!             op.handle(answer, clock.now(), clock.wall(), random());
+//!         }
+//!         Next::WaitUntil(at) => sleep_until(at),
+//!         Next::Done(result) => return result,
+//!     }
+//!     while let Some(event) = op.poll_event() { log(event) }
+//! }
+//! ```
+//!
+//! Every decision (retry, redirect, decode, paging, polling) lives in the
+//! operations, so a driver is a page of code in any runtime; the crate's
+//! facades are such drivers.
+//!
+//! A driver that breaks the protocol gets the same answer from every
+//! operation (see [`Operation`]): the operation ends with an
+//! [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) error
+//! saying what was done wrong. Each operation is a [`Machine`] that never
+//! sees the misuse, inside a [`Guard`] that answers it.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant, SystemTime};
+
+use http::{Method, Request, Response, StatusCode};
+
+use crate::model::error::Error;
+use crate::model::task::Task;
+use crate::model::transport_error::TransportError;
+use crate::wire::request::api_key_of;
+
+/// What an operation wants its driver to do next.
+///
+/// Deliberately exhaustive: a new kind of step would be a change of the
+/// protocol that every driver must handle, so it should fail to compile
+/// rather than be skipped. [`Event`], which a driver may ignore, is
+/// non-exhaustive.
+#[derive(Debug)]
+// The request is moved out at once; boxing it would cost an allocation per
+// request for nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Next<T> {
+    /// Send this request, then hand the answer to [`Operation::handle`].
+    Send(Request<Vec<u8>>),
+    /// Nothing to do before this instant: sleep, then poll again.
+    WaitUntil(Instant),
+    /// The operation is over. Polling again gives an error.
+    Done(Result<T, Error>),
+}
+
+/// One API operation as a sans-IO state machine; see the module docs.
+///
+/// The protocol, the same for every operation: call [`poll`](Self::poll);
+/// after [`Next::Send`], hand the answer to [`handle`](Self::handle)
+/// before polling again; after [`Next::WaitUntil`], poll again at that
+/// instant or later; [`Next::Done`] ends the operation. A driver that
+/// breaks it gets the same answer from every operation:
+///
+/// | misuse | answer |
+/// |---|---|
+/// | `poll` while a request is out (its answer not yet handled) | `Done(Err)`: "… was polled while its request was still out"; the operation is over |
+/// | `handle` with no request out (before the first `Send`, twice, or after `WaitUntil`) | ignored, and the next `poll` is `Done(Err)`: "… was handed an answer with no request out" |
+/// | `poll` after `Done` | `Done(Err)`: "… has already finished" |
+/// | `handle` after `Done` | ignored |
+///
+/// Each error is [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest),
+/// names the operation, and means nothing was decided from the answer.
+pub trait Operation {
+    /// What the operation produces.
+    type Output;
+
+    /// What to do at `now`.
+    fn poll(&mut self, now: Instant) -> Next<Self::Output>;
+
+    /// Takes the answer to the last [`Next::Send`]: a response (any status)
+    /// or why none arrived. `wall` reads `Retry-After` dates; `random` (in
+    /// `[0, 1)`) is the retry jitter.
+    fn handle(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        now: Instant,
+        wall: SystemTime,
+        random: f64,
+    );
+
+    /// The next thing worth reporting (an answer, a retry, a page, a task
+    /// poll), oldest first. Drivers drain it after `poll` and `handle`.
+    fn poll_event(&mut self) -> Option<Event> {
+        None
+    }
+}
+
+/// Something an operation reports to its driver, for progress lines,
+/// observers and logs. No event ever holds the API key: paths carry no
+/// query, and reasons are redacted.
+///
+/// The enum and each variant are non-exhaustive: match with `..`, and keep
+/// a `_` arm, so new events and fields are not breaking changes.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event {
+    /// A request came back: a response or a transport failure.
+    #[non_exhaustive]
+    Answered {
+        /// The operation, e.g. `"list_all_images"`.
+        operation: &'static str,
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+        /// The status, when a response arrived.
+        status: Option<StatusCode>,
+        /// Why no response arrived, when none did.
+        failure: Option<String>,
+        /// The attempt this request belonged to, counting from 1 (in a task
+        /// wait, the number of the request within the wait).
+        attempt: u32,
+        /// Time since the operation's first request.
+        elapsed: Duration,
+        /// The length of the response body (0 without a response).
+        body_bytes: usize,
+    },
+    /// The last attempt failed and will be retried after a wait.
+    #[non_exhaustive]
+    Retrying {
+        /// The operation.
+        operation: &'static str,
+        /// The request's method.
+        method: Method,
+        /// The request's path, without its query.
+        path: String,
+        /// What failed (`"HTTP 503 Service Unavailable"`, a transport
+        /// failure, `"redirected …"`).
+        reason: String,
+        /// The attempt that just ended, counting from 1.
+        attempt: u32,
+        /// How long the driver waits before the next attempt.
+        wait: Duration,
+    },
+    /// One page of a listing was read.
+    #[non_exhaustive]
+    Page {
+        /// The operation.
+        operation: &'static str,
+        /// The page number the client asked for.
+        page: u32,
+        /// Images on the page.
+        received: usize,
+        /// Of those, images not seen on an earlier page.
+        new: usize,
+        /// Distinct images gathered so far.
+        gathered: usize,
+        /// The server's `recordCount`, when sent.
+        record_count: Option<u64>,
+    },
+    /// A task poll got an answer (or failed and is retried).
+    #[non_exhaustive]
+    TaskPolled {
+        /// The operation.
+        operation: &'static str,
+        /// The task as last seen.
+        task: Task,
+        /// Time since the wait started.
+        elapsed: Duration,
+        /// How long until the next poll, when the wait goes on (`None` once
+        /// it is over).
+        next_poll: Option<Duration>,
+    },
+}
+
+/// An operation inside its [`Guard`]: the protocol as a well-behaved driver
+/// uses it, with no misuse to check.
+pub(crate) trait Machine {
+    /// What the operation produces.
+    type Output;
+    /// What to do at `now`; called only when no request is out and the
+    /// machine has not said [`Next::Done`].
+    fn poll(&mut self, now: Instant) -> Next<Self::Output>;
+    /// The answer to the request last handed out; called once per request.
+    fn handle(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        now: Instant,
+        wall: SystemTime,
+        random: f64,
+    );
+    /// The next event, oldest first.
+    fn poll_event(&mut self) -> Option<Event>;
+}
+
+/// Where a driver stands in the protocol with one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Nothing is out: the next call is `poll`.
+    Ready,
+    /// A request is out: the next call is `handle`.
+    Out,
+    /// `handle` came with no request out: the next `poll` says so.
+    Misused,
+    /// `Done` was handed out.
+    Over,
+}
+
+/// Holds a [`Machine`] to the protocol, answering a driver's misuse the same
+/// way for every operation (see [`Operation`]).
+#[derive(Debug)]
+pub(crate) struct Guard<M> {
+    name: &'static str,
+    stage: Stage,
+    machine: M,
+}
+
+impl<M> Guard<M> {
+    /// Guards `machine`, naming it `name` in misuse errors.
+    pub(crate) fn new(name: &'static str, machine: M) -> Self {
+        Guard {
+            name,
+            stage: Stage::Ready,
+            machine,
+        }
+    }
+
+    /// The machine, to configure before the first poll.
+    pub(crate) fn machine_mut(&mut self) -> &mut M {
+        &mut self.machine
+    }
+
+    /// The machine, taken out (for unit tests).
+    #[cfg(test)]
+    pub(crate) fn into_machine(self) -> M {
+        self.machine
+    }
+
+    /// The operation's name.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<M: Machine> Operation for Guard<M> {
+    type Output = M::Output;
+
+    fn poll(&mut self, now: Instant) -> Next<M::Output> {
+        let misuse = match self.stage {
+            Stage::Ready => None,
+            Stage::Out => Some(format!(
+                "{} was polled while its request was still out (hand the answer to handle first)",
+                self.name
+            )),
+            Stage::Misused => Some(format!(
+                "{} was handed an answer with no request out",
+                self.name
+            )),
+            Stage::Over => Some(format!("{} has already finished", self.name)),
+        };
+        if let Some(why) = misuse {
+            self.stage = Stage::Over;
+            return Next::Done(Err(Error::invalid_request(why)));
+        }
+        let next = self.machine.poll(now);
+        match next {
+            Next::Send(_) => self.stage = Stage::Out,
+            Next::Done(_) => self.stage = Stage::Over,
+            Next::WaitUntil(_) => {}
+        }
+        next
+    }
+
+    fn handle(
+        &mut self,
+        result: Result<Response<Vec<u8>>, TransportError>,
+        now: Instant,
+        wall: SystemTime,
+        random: f64,
+    ) {
+        match self.stage {
+            Stage::Out => {
+                self.stage = Stage::Ready;
+                self.machine.handle(result, now, wall, random);
+            }
+            Stage::Ready => self.stage = Stage::Misused,
+            Stage::Misused | Stage::Over => {}
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        self.machine.poll_event()
+    }
+}
+
+/// Implements [`Operation`] for a public operation type by its `guard`
+/// field.
+macro_rules! guarded {
+    ($Type:ty, $Output:ty $(, $T:ident)?) => {
+        impl$(<$T>)? crate::Operation for $Type {
+            type Output = $Output;
+
+            fn poll(&mut self, now: std::time::Instant) -> crate::Next<$Output> {
+                self.guard.poll(now)
+            }
+
+            fn handle(
+                &mut self,
+                result: Result<http::Response<Vec<u8>>, crate::TransportError>,
+                now: std::time::Instant,
+                wall: std::time::SystemTime,
+                random: f64,
+            ) {
+                self.guard.handle(result, now, wall, random)
+            }
+
+            fn poll_event(&mut self) -> Option<crate::Event> {
+                self.guard.poll_event()
+            }
+        }
+    };
+}
+
+pub(crate) use guarded;
+
+/// Events waiting for the driver.
+pub(crate) type Events = VecDeque<Event>;
+
+/// `text` with every occurrence of `key` replaced.
+pub(crate) fn redacted(mut text: String, key: &str) -> String {
+    crate::model::error::redact_string(&mut text, key);
+    text
+}
+
+/// The [`Event::Answered`] of one answer to `request`, for calls and task
+/// waits alike: the path (the server's word after a redirect) and a
+/// failure's text without the key.
+pub(crate) fn answered(
+    operation: &'static str,
+    request: &Request<Vec<u8>>,
+    result: &Result<Response<Vec<u8>>, TransportError>,
+    attempt: u32,
+    elapsed: Duration,
+) -> Event {
+    let key = api_key_of(request);
+    let (status, failure, body_bytes) = match result {
+        Ok(response) => (Some(response.status()), None, response.body().len()),
+        Err(error) => (None, Some(redacted(error.to_string(), key)), 0),
+    };
+    Event::Answered {
+        operation,
+        method: request.method().clone(),
+        path: redacted(request.uri().path().to_owned(), key),
+        status,
+        failure,
+        attempt,
+        elapsed,
+        body_bytes,
+    }
+}
+
+/// `now + wait`, saturating far in the future instead of overflowing.
+pub(crate) fn later(now: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
+}
