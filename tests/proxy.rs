@@ -246,6 +246,29 @@ fn plain_http_through_a_remote_proxy_is_refused_without_connecting() {
     assert!(!format!("{allowed:?}").contains("hunter2"));
 }
 
+/// A "proxy" that does not speak HTTP: the proxy's failure on both
+/// transports, not the API server's invalid HTTP, and not retried.
+#[test]
+fn a_proxy_answering_in_something_else_than_http_is_named() {
+    let sim = support::tls_simulator();
+    let proxy = ConnectProxy::answering(b"SSH-2.0-OpenSSH_9.0\r\n\r\n");
+    let config = tls_config(&sim).proxy(&proxy.url()).unwrap();
+    let address = proxy.url().trim_start_matches("http://").to_owned();
+    for result in list_both_with(&sim, config, 4) {
+        let error = result.unwrap_err();
+        assert!(error.is_proxy(), "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "proxy refused the tunnel: the proxy at {address} did not answer CONNECT in HTTP"
+            )
+        );
+        assert_eq!(error.attempts(), 1, "{error}");
+    }
+    assert_eq!(proxy.heads().len(), 2);
+    assert!(sim.requests().is_empty());
+}
+
 /// Named as the proxy, not as the API server refusing; still a connect
 /// failure (nothing was sent, so it is retried like one).
 #[test]

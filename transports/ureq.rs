@@ -147,10 +147,34 @@ impl UreqTransport {
 /// ureq's default chain (a proxy's `CONNECT`, TCP, rustls), with the
 /// socket's deadlines made [`Coarse`] under TLS.
 fn connector() -> impl Connector<()> {
-    ().chain(ConnectProxyConnector::default())
+    ().chain(ProxyAnswers(ConnectProxyConnector::default()))
         .chain(TcpConnector::default())
         .chain(CoarseDeadlines)
         .chain(RustlsConnector::default())
+}
+
+/// ureq's `CONNECT` step, with an answer that is not HTTP reported as the
+/// proxy's failure: ureq reports it as a protocol error, which would read
+/// as the API server's invalid HTTP. (Inside this step, a protocol error
+/// can only come from the proxy's answer.)
+#[derive(Debug)]
+struct ProxyAnswers(ConnectProxyConnector);
+
+impl<In: ::ureq::unversioned::transport::Transport> Connector<In> for ProxyAnswers {
+    type Out = <ConnectProxyConnector as Connector<In>>::Out;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ::ureq::Error> {
+        self.0.connect(details, chained).map_err(|e| match e {
+            ::ureq::Error::Protocol(_) => {
+                ::ureq::Error::ConnectProxyFailed("the proxy's answer is not HTTP".to_owned())
+            }
+            other => other,
+        })
+    }
 }
 
 /// How finely the deadline is passed to the socket.

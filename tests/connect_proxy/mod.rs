@@ -54,6 +54,12 @@ impl ConnectProxy {
         ConnectProxy::start_with(Policy::Refuse(status))
     }
 
+    /// A "proxy" that answers every `CONNECT` with `bytes` (not HTTP) and
+    /// closes.
+    pub fn answering(bytes: &'static [u8]) -> ConnectProxy {
+        ConnectProxy::start_with(Policy::Garbage(bytes))
+    }
+
     fn start_with(policy: Policy) -> ConnectProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -113,6 +119,8 @@ enum Policy {
     Credentials(String, &'static str),
     /// None: every `CONNECT` gets this status.
     Refuse(&'static str),
+    /// None: every `CONNECT` gets these bytes.
+    Garbage(&'static [u8]),
 }
 
 /// The value of header `name` in `head`, if present.
@@ -142,6 +150,10 @@ fn serve(mut client: TcpStream, seen: Arc<Mutex<Seen>>, policy: &Policy) {
         return;
     };
     let refusal = match policy {
+        Policy::Garbage(bytes) => {
+            let _ = client.write_all(bytes);
+            return;
+        }
         Policy::Open => None,
         Policy::Credentials(required, status) => {
             (header(&head, "proxy-authorization") != Some(required.as_str())).then_some(*status)
