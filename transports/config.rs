@@ -153,8 +153,9 @@ impl TransportConfig {
     /// The default [`TransportConfig::max_in_flight`]: enough to keep a
     /// fast server busy from one client, while holding one client to that
     /// many connections to the API. A bulk job against a server that allows
-    /// more may raise it (README, Performance, has the measurements).
-    pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+    /// more may raise it (README, Performance, has the measurements it was
+    /// chosen by).
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 
     /// The default [`TransportConfig::pool_idle_timeout`].
     pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);

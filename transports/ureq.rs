@@ -8,7 +8,11 @@
 //! - no redirects are followed here: the core decides (same origin only), so
 //!   the `MC-Api-Key` header never reaches another origin;
 //! - `timeout_global` bounds the whole call, body included, and
-//!   `timeout_connect` the connection set-up (TCP and TLS);
+//!   `timeout_connect` the connection set-up (TCP, a proxy's `CONNECT` and
+//!   TLS); the socket is given those deadlines rounded up to 10 ms, so that
+//!   a pooled call does not reset its timeouts on every read and write;
+//! - response heads over [`TransportConfig::max_header_bytes`] or with more
+//!   than 100 fields are refused, as on hyper;
 //! - pooled connections idle for longer than
 //!   [`TransportConfig::pool_idle_timeout`] are not reused (`max_idle_age`);
 //! - the body is read and counted here, so an oversized or endless body
@@ -46,7 +50,10 @@ use std::time::{Duration, Instant};
 
 use ::ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use ::ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ::ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ::ureq::unversioned::transport::{
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, NextTimeout, RustlsConnector,
+    TcpConnector,
+};
 use http::{Request, Response};
 
 use super::config::wording::{self, MAX_HEADER_FIELDS, Malformed};
@@ -120,8 +127,7 @@ impl UreqTransport {
             .tls_config(tls)
             .build();
         let resolver = SharedResolver::default();
-        let agent =
-            ::ureq::Agent::with_parts(config_built, DefaultConnector::default(), resolver.clone());
+        let agent = ::ureq::Agent::with_parts(config_built, connector(), resolver.clone());
         let proxies = Arc::new(ProxyRules::new(&config.proxy));
         Ok(UreqTransport {
             security: Arc::new(SecurityCheck::new(config.allow_insecure_http)),
@@ -136,6 +142,86 @@ impl UreqTransport {
     pub fn config(&self) -> &TransportConfig {
         &self.config
     }
+}
+
+/// ureq's default chain (a proxy's `CONNECT`, TCP, rustls), with the
+/// socket's deadlines made [`Coarse`] under TLS.
+fn connector() -> impl Connector<()> {
+    ().chain(ConnectProxyConnector::default())
+        .chain(TcpConnector::default())
+        .chain(CoarseDeadlines)
+        .chain(RustlsConnector::default())
+}
+
+/// How finely the deadline is passed to the socket.
+const DEADLINE_STEP: Duration = Duration::from_millis(10);
+
+/// Wraps each connection in [`Coarse`].
+#[derive(Debug)]
+struct CoarseDeadlines;
+
+impl<In: ::ureq::unversioned::transport::Transport> Connector<In> for CoarseDeadlines {
+    type Out = Coarse<In>;
+
+    fn connect(
+        &self,
+        _: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ::ureq::Error> {
+        Ok(chained.map(Coarse))
+    }
+}
+
+/// A connection that hands ureq's deadlines on rounded up to
+/// [`DEADLINE_STEP`]. With a whole-call timeout, ureq gives the socket the
+/// time left before each write and read, and its TCP transport sets the
+/// socket's timeout again whenever that differs from the last one: two
+/// `setsockopt` calls on every get, about 4 % of a pooled get's CPU time.
+/// Rounded up, the time left is the same for every write and read of a
+/// call that takes less than a step (and for the next call), so the socket
+/// is left alone; a deadline then fires at most one step late.
+#[derive(Debug)]
+struct Coarse<T>(T);
+
+impl<T: ::ureq::unversioned::transport::Transport> ::ureq::unversioned::transport::Transport
+    for Coarse<T>
+{
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.0.buffers()
+    }
+
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: NextTimeout,
+    ) -> Result<(), ::ureq::Error> {
+        self.0.transmit_output(amount, coarse(timeout))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ::ureq::Error> {
+        self.0.await_input(coarse(timeout))
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.0.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.0.is_tls()
+    }
+}
+
+/// `timeout` with the time left rounded up to a whole [`DEADLINE_STEP`]
+/// (zero stays zero: a deadline that has passed still ends the call).
+fn coarse(mut timeout: NextTimeout) -> NextTimeout {
+    use ::ureq::unversioned::transport::time::Duration as Left;
+    if let Left::Exact(left) = timeout.after {
+        let step = DEADLINE_STEP.as_nanos();
+        let steps = left.as_nanos().div_ceil(step);
+        let rounded = u64::try_from(steps * step).map_or(left, Duration::from_nanos);
+        timeout.after = Left::Exact(rounded.max(left));
+    }
+    timeout
 }
 
 /// The roots ureq trusts: the bundled ones, the system's and the extra ones
@@ -665,6 +751,31 @@ mod tests {
         let error = transport.send(get(&url)).unwrap_err();
         assert_eq!(error.kind(), TransportErrorKind::Connect, "{error:?}");
         assert!(transport.resolver.0.cached(&key, Instant::now()).is_none());
+    }
+
+    #[test]
+    fn deadlines_are_rounded_up_to_a_step() {
+        use ::ureq::unversioned::transport::time::Duration as Left;
+        let left = |after| {
+            coarse(NextTimeout {
+                after,
+                ..NextTimeout::default()
+            })
+            .after
+        };
+        let ms = |n| Left::Exact(Duration::from_millis(n));
+        assert_eq!(left(ms(0)), ms(0));
+        assert_eq!(left(Left::Exact(Duration::from_micros(1))), ms(10));
+        assert_eq!(
+            left(Left::Exact(Duration::from_micros(29_999_990))),
+            ms(30_000)
+        );
+        assert_eq!(left(ms(30_000)), ms(30_000));
+        assert_eq!(
+            left(Left::Exact(Duration::from_micros(30_000_001))),
+            ms(30_010)
+        );
+        assert_eq!(left(Left::NotHappening), Left::NotHappening);
     }
 
     #[test]

@@ -198,13 +198,16 @@ pub fn section() {
     let ours = Client::ureq_with(endpoint.clone(), TransportConfig::default().no_proxy())
         .expect("ureq client");
     let agent = ureq::Agent::new_with_defaults();
-    // The raw agent with the timeouts ours has (a whole-call deadline and a
-    // connect timeout), to show what that guarantee costs: ureq sets the
-    // socket's timeouts again before each write and read as the deadline
-    // draws nearer (two `setsockopt` calls per get).
+    // The raw agent with deadlines on sending and receiving, as ours has
+    // (a whole-call one), to show what that guarantee costs: ureq sets the
+    // socket's timeout again before each write and read as a deadline
+    // draws nearer (two `setsockopt` calls per get). Not `timeout_global`,
+    // which would also make ureq's resolver start a thread per lookup
+    // (ours resolves IP literals itself).
     let timed_agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_send_request(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(30)))
+        .timeout_recv_body(Some(Duration::from_secs(30)))
         .build()
         .into();
     let options = ListOptions::new();
@@ -236,7 +239,7 @@ pub fn section() {
         );
         time_rows("ureq: get", &t, 2, 3, OVERHEAD_TARGET, "/call");
         info_rows(
-            "ureq: get vs raw with the same timeouts",
+            "ureq: get vs raw with socket deadlines",
             &t,
             2,
             4,
@@ -244,7 +247,7 @@ pub fn section() {
             "/call",
         );
         info_rows(
-            "ureq: raw with those timeouts vs raw",
+            "ureq: raw with those deadlines vs raw",
             &t,
             4,
             3,
