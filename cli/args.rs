@@ -17,10 +17,13 @@ pub const API_KEY_ENV: &str = "COXEDGE_API_KEY";
 
 /// Lists, inspects, resolves, creates and deletes Cox Edge images.
 ///
-/// The API key is read from COXEDGE_API_KEY or from the file given with
-/// --api-key-file. With none of a key, a base URL, a service, an environment
-/// or an org id, the command runs against a built-in simulator of the API, so
-/// every command can be tried offline.
+/// The API key is read from the file given with --api-key-file, else from
+/// COXEDGE_API_KEY, else from the file a profile's api_key_file names. Each
+/// setting comes from its flag, else its variable, else the profile (see
+/// --profile and `config show`), else its default. With none of a key, a
+/// base URL, a service, an environment or an org id, the command runs
+/// against a built-in simulator of the API, so every command can be tried
+/// offline.
 #[derive(Debug, Parser)]
 #[command(
     name = "coxedge-images",
