@@ -17,6 +17,7 @@ use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use proptest::prelude::*;
 
 /// The stack id of the specification's seed images, which the simulator serves.
+#[cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
 const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
 
 fn endpoint() -> Endpoint {
