@@ -26,7 +26,7 @@ use crate::wire::delete_image::decode_deletion;
 use crate::wire::get_image::decode_image;
 use crate::wire::get_task::decode_task;
 use crate::wire::list_images::decode_image_list;
-use crate::wire::request::{Address, push_segments};
+use crate::wire::request::Address;
 use crate::wire::{create_image, delete_image, get_image, get_task, list_images};
 
 /// The base URL of the API as the specification gives it.
@@ -192,23 +192,19 @@ impl EndpointBuilder {
             }
             None => HeaderValue::from_static(USER_AGENT),
         };
-        let base_prefix = base.as_str().trim_end_matches('/').to_owned();
-        let mut images_prefix = base_prefix.clone();
-        push_segments(
-            &mut images_prefix,
+        let address = Address::new(
+            base.as_str().trim_end_matches('/'),
             &["services", &service, &environment, "images"],
-        );
+            org_id,
+            api_key,
+            user_agent,
+        )
+        .map_err(|why| ConfigError::owned("base URL", why))?;
         Ok(Endpoint {
             base,
             service,
             environment,
-            address: Address {
-                base_prefix,
-                images_prefix,
-                org_id,
-                api_key,
-                user_agent,
-            },
+            address,
         })
     }
 }

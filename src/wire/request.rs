@@ -7,6 +7,7 @@
 //! path structure or the query.
 
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderName, USER_AGENT};
+use http::uri::{Authority, Parts, PathAndQuery, Scheme};
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -30,21 +31,62 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 /// `Debug` shows the key redacted, as [`ApiKey`] does.
 #[derive(Clone, Debug)]
 pub(crate) struct Address {
-    /// The base URL as text, without trailing slashes.
+    /// The base URL's path, without trailing slashes (may be empty).
     pub(crate) base_prefix: String,
-    /// `<base>/services/:service/:environment/images`, encoded.
+    /// `<base path>/services/:service/:environment/images`, encoded.
     pub(crate) images_prefix: String,
     /// Sent as `org_id` on every request.
     pub(crate) org_id: Option<String>,
     pub(crate) api_key: ApiKey,
-    pub(crate) user_agent: HeaderValue,
+    /// The base URL's scheme and authority, parsed once.
+    scheme: Scheme,
+    authority: Authority,
+    /// The headers every request carries, made once.
+    headers: HeaderMap,
 }
 
 impl Address {
-    /// `<prefix>/<segments…>?<query>&org_id=…`, as text. The prefix was
-    /// encoded once when the endpoint was built; each segment is
-    /// percent-encoded here, everything but RFC 3986's unreserved characters
-    /// (`url`'s own segment pushing silently drops tabs and newlines).
+    /// The address of a base URL (`scheme://authority/path`, no trailing
+    /// slash, as the endpoint's builder normalised it), its images path
+    /// below it, and what every request carries.
+    pub(crate) fn new(
+        base_url: &str,
+        images_path: &[&str],
+        org_id: Option<String>,
+        api_key: ApiKey,
+        user_agent: HeaderValue,
+    ) -> Result<Self, String> {
+        let uri = Uri::try_from(base_url).map_err(|e| e.to_string())?;
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return Err("has no scheme or host".to_owned());
+        };
+        let origin = format!("{scheme}://{authority}");
+        let base_prefix = base_url
+            .strip_prefix(origin.as_str())
+            .ok_or("is not in its normal form")?
+            .to_owned();
+        let mut images_prefix = base_prefix.clone();
+        push_segments(&mut images_prefix, images_path);
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(ACCEPT, JSON);
+        headers.insert(USER_AGENT, user_agent);
+        headers.insert(API_KEY_HEADER, api_key.header_value());
+        Ok(Address {
+            base_prefix,
+            images_prefix,
+            org_id,
+            api_key,
+            scheme: scheme.clone(),
+            authority: authority.clone(),
+            headers,
+        })
+    }
+
+    /// `<prefix>/<segments…>?<query>&org_id=…`, the path and query as
+    /// text. The prefix was encoded once when the endpoint was built; each
+    /// segment is percent-encoded here, everything but RFC 3986's
+    /// unreserved characters (`url`'s own segment pushing silently drops
+    /// tabs and newlines).
     pub(crate) fn uri(&self, prefix: &str, segments: &[&str], query: &[(&str, String)]) -> String {
         let mut uri = String::with_capacity(prefix.len() + 96);
         uri.push_str(prefix);
@@ -64,21 +106,26 @@ impl Address {
         uri
     }
 
-    /// A request with the headers every call carries.
+    /// A request to the path and query `path` (from [`uri`](Self::uri))
+    /// on the base URL's origin, with the headers every call carries. Only
+    /// the path is parsed: the origin was parsed once.
     pub(crate) fn request(
         &self,
         method: Method,
-        uri: String,
+        path: String,
         body: Option<Vec<u8>>,
     ) -> Result<Request<Vec<u8>>, Error> {
-        let uri = Uri::try_from(uri)
-            .map_err(|e| Error::invalid_request(format!("could not build the request: {e}")))?;
+        let could_not = |e: &dyn std::fmt::Display| {
+            Error::invalid_request(format!("could not build the request: {e}"))
+        };
+        let mut parts = Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(PathAndQuery::try_from(path).map_err(|e| could_not(&e))?);
+        let uri = Uri::from_parts(parts).map_err(|e| could_not(&e))?;
         // Set directly rather than through `http::request::Builder`, which
         // moves the whole request through a `Result` at every step.
-        let mut headers = HeaderMap::with_capacity(4);
-        headers.insert(ACCEPT, JSON);
-        headers.insert(USER_AGENT, self.user_agent.clone());
-        headers.insert(API_KEY_HEADER, self.api_key.header_value());
+        let mut headers = self.headers.clone();
         if body.is_some() {
             headers.insert(CONTENT_TYPE, JSON);
         }
