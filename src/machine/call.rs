@@ -138,16 +138,17 @@ impl<T> Machine for CallMachine<T> {
                 Next::Send(self.exchange.next_request(now))
             }
             // The guard keeps a driver from polling here; a listing only
-            // polls its page between answers.
-            CallState::InFlight | CallState::Done(None) => Next::Done(Err(Error::invalid_request(
-                format!("{} was polled out of turn", self.operation),
-            ))),
+            // polls its page between answers, once per result.
             CallState::Done(result) => Next::Done(result.take().unwrap_or_else(|| {
                 Err(Error::invalid_request(format!(
-                    "{} has already finished",
+                    "{} was polled out of turn",
                     self.operation
                 )))
             })),
+            CallState::InFlight => Next::Done(Err(Error::invalid_request(format!(
+                "{} was polled out of turn",
+                self.operation
+            )))),
         }
     }
 
