@@ -4,6 +4,7 @@
 //! operation (layer 2, the machines). The top of the core's layers.
 
 use std::fmt;
+use std::sync::Arc;
 
 use http::{HeaderValue, Request};
 use url::Url;
@@ -49,7 +50,7 @@ pub struct Endpoint {
     service: String,
     environment: String,
     /// What every request shares, encoded once.
-    address: Address,
+    address: Arc<Address>,
 }
 
 impl Endpoint {
@@ -80,7 +81,7 @@ impl Endpoint {
 
     /// What every request shares, for the machines' unit tests.
     #[cfg(test)]
-    pub(crate) fn address(&self) -> &Address {
+    pub(crate) fn address(&self) -> &Arc<Address> {
         &self.address
     }
 }
@@ -204,7 +205,7 @@ impl EndpointBuilder {
             base,
             service,
             environment,
-            address,
+            address: Arc::new(address),
         })
     }
 }
@@ -255,7 +256,7 @@ impl Endpoint {
     /// Lists one page of images (all of them when the server does not page).
     pub fn list_images(&self, options: &ListOptions) -> Result<Call<ImageList>, Error> {
         let request = self.list_images_request(options)?;
-        let machine = CallMachine::new("list_images", request, decode_image_list);
+        let machine = CallMachine::new("list_images", &self.address, request, decode_image_list);
         Ok(Call::new("list_images", machine))
     }
 
@@ -279,7 +280,7 @@ impl Endpoint {
     /// Fetches one image.
     pub fn get_image(&self, id: &ImageId) -> Result<Call<Image>, Error> {
         let request = self.get_image_request(id)?;
-        let machine = CallMachine::new("get_image", request, decode_image);
+        let machine = CallMachine::new("get_image", &self.address, request, decode_image);
         Ok(Call::new("get_image", machine))
     }
 
@@ -293,7 +294,7 @@ impl Endpoint {
     /// Never retried (not idempotent).
     pub fn create_image(&self, create: &CreateImage) -> Result<Call<Task>, Error> {
         let request = self.create_image_request(create)?;
-        let machine = CallMachine::new("create_image", request, decode_task);
+        let machine = CallMachine::new("create_image", &self.address, request, decode_task);
         Ok(Call::new("create_image", machine.redacting(Task::redacted)))
     }
 
@@ -308,7 +309,7 @@ impl Endpoint {
     /// [`decode_deletion`](crate::decode_deletion)).
     pub fn delete_image(&self, id: &ImageId) -> Result<Call<Task>, Error> {
         let request = self.delete_image_request(id)?;
-        let machine = CallMachine::new("delete_image", request, decode_deletion);
+        let machine = CallMachine::new("delete_image", &self.address, request, decode_deletion);
         Ok(Call::new("delete_image", machine.redacting(Task::redacted)))
     }
 
@@ -321,7 +322,7 @@ impl Endpoint {
     /// Fetches a task's current state once.
     pub fn get_task(&self, id: &TaskId) -> Result<Call<Task>, Error> {
         let request = self.get_task_request(id)?;
-        let machine = CallMachine::new("get_task", request, decode_task);
+        let machine = CallMachine::new("get_task", &self.address, request, decode_task);
         Ok(Call::new("get_task", machine.redacting(Task::redacted)))
     }
 

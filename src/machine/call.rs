@@ -3,18 +3,19 @@
 //! listings use for each page.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use http::{Request, Response};
 
 use crate::machine::exchange::{Decode, Exchange, Step};
 use crate::machine::operation::{
-    Event, Events, Guard, Machine, Next, answered, guarded, later, redacted,
+    Event, Events, Guard, Machine, Next, answered, guarded, later, retrying,
 };
 use crate::machine::retry::RetryPolicy;
 use crate::model::error::Error;
 use crate::model::transport_error::TransportError;
-use crate::wire::request::api_key_of;
+use crate::wire::request::Address;
 
 /// One API call: its request, decoder, retry policy and key redaction
 /// together. Made by the [`Endpoint`](crate::Endpoint)'s typed operations
@@ -93,15 +94,17 @@ impl<T> fmt::Debug for CallMachine<T> {
 }
 
 impl<T> CallMachine<T> {
-    /// A call of `request` decoded by `decode`, reported as `operation`.
+    /// A call of `request` (built on `address`) decoded by `decode`,
+    /// reported as `operation`.
     pub(crate) fn new(
         operation: &'static str,
+        address: &Arc<Address>,
         request: Request<Vec<u8>>,
         decode: Decode<T>,
     ) -> Self {
         CallMachine {
             operation,
-            exchange: Exchange::new(request, decode, RetryPolicy::default()),
+            exchange: Exchange::new(Arc::clone(address), request, decode, RetryPolicy::default()),
             state: CallState::Ready(None),
             started: None,
             events: Events::new(),
@@ -165,7 +168,7 @@ impl<T> Machine for CallMachine<T> {
         let elapsed = now.saturating_duration_since(*self.started.get_or_insert(now));
         self.events.push_back(answered(
             self.operation,
-            self.exchange.request(),
+            &self.exchange,
             &result,
             self.exchange.attempt().max(1),
             elapsed,
@@ -177,16 +180,13 @@ impl<T> Machine for CallMachine<T> {
                 reason,
                 attempt,
             } => {
-                let request = self.exchange.request();
-                let key = api_key_of(request);
-                self.events.push_back(Event::Retrying {
-                    operation: self.operation,
-                    method: request.method().clone(),
-                    path: redacted(request.uri().path().to_owned(), key),
-                    reason: redacted(reason, key),
+                self.events.push_back(retrying(
+                    self.operation,
+                    &self.exchange,
+                    reason,
                     attempt,
                     wait,
-                });
+                ));
                 self.state = CallState::Ready(Some(later(now, wait)));
             }
         }

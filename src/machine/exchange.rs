@@ -3,6 +3,7 @@
 //! the engine inside [`Call`](crate::Call) and each poll of a task wait.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::LOCATION;
@@ -12,7 +13,7 @@ use url::Url;
 use crate::machine::retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
 use crate::model::error::{Error, ErrorKind};
 use crate::model::transport_error::TransportError;
-use crate::wire::request::api_key_of;
+use crate::wire::request::Address;
 
 /// How many same-origin redirects one call follows.
 pub(crate) const MAX_REDIRECTS: u32 = 3;
@@ -38,8 +39,15 @@ pub(crate) enum Step<T> {
 }
 
 /// One API call in progress.
+///
+/// The request is handed out as it was built the first time, with no copy
+/// kept: only GET, HEAD and OPTIONS are ever sent again (retries take only
+/// safe methods, redirects only GET), and the endpoint builds those with
+/// the address's headers and no body, so a resend is rebuilt from the
+/// method, the URI (a redirect's, once followed) and the address.
 pub(crate) struct Exchange<T> {
-    request: Request<Vec<u8>>,
+    address: Arc<Address>,
+    target: Target,
     decode: Decode<T>,
     /// Applied with the API key to a success whose values carry the
     /// server's free text on to progress lines and logs (tasks).
@@ -51,11 +59,18 @@ pub(crate) struct Exchange<T> {
     redirects: u32,
 }
 
+/// What an exchange sends: the request as built until it is first sent,
+/// then what sending it again takes.
+enum Target {
+    Built(Request<Vec<u8>>),
+    Sent { method: Method, uri: Uri },
+}
+
 impl<T> fmt::Debug for Exchange<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Exchange")
-            .field("method", self.request.method())
-            .field("uri", self.request.uri())
+            .field("method", self.method())
+            .field("uri", self.uri())
             .field("attempt", &self.attempt())
             .field("redirects", &self.redirects)
             .finish()
@@ -63,12 +78,18 @@ impl<T> fmt::Debug for Exchange<T> {
 }
 
 impl<T> Exchange<T> {
-    /// Starts a call of `request`, decoded by `decode`, retried under
-    /// `policy`. Crate-private: the endpoint's typed operations pair each
-    /// request with its decoder.
-    pub(crate) fn new(request: Request<Vec<u8>>, decode: Decode<T>, policy: RetryPolicy) -> Self {
+    /// Starts a call of `request` (built on `address`), decoded by
+    /// `decode`, retried under `policy`. Crate-private: the endpoint's typed
+    /// operations pair each request with its decoder.
+    pub(crate) fn new(
+        address: Arc<Address>,
+        request: Request<Vec<u8>>,
+        decode: Decode<T>,
+        policy: RetryPolicy,
+    ) -> Self {
         Exchange {
-            request,
+            address,
+            target: Target::Built(request),
             decode,
             redact: None,
             policy,
@@ -89,23 +110,53 @@ impl<T> Exchange<T> {
         self
     }
 
-    /// The request as it stands (redirects applied).
-    pub(crate) fn request(&self) -> &Request<Vec<u8>> {
-        &self.request
+    /// The request's method.
+    pub(crate) fn method(&self) -> &Method {
+        match &self.target {
+            Target::Built(request) => request.method(),
+            Target::Sent { method, .. } => method,
+        }
     }
 
-    /// The request to send now. `now` starts the call's clock on the first
-    /// call.
+    /// The request's URI as it stands (redirects applied).
+    pub(crate) fn uri(&self) -> &Uri {
+        match &self.target {
+            Target::Built(request) => request.uri(),
+            Target::Sent { uri, .. } => uri,
+        }
+    }
+
+    /// The API key the requests carry, to keep out of what the call
+    /// reports.
+    pub(crate) fn api_key(&self) -> &str {
+        self.address.api_key.expose_secret()
+    }
+
+    /// The request to send now: the one built, the first time; after that
+    /// the same request rebuilt (see [`Exchange`]). `now` starts the call's
+    /// clock on the first call.
     pub(crate) fn next_request(&mut self, now: Instant) -> Request<Vec<u8>> {
         self.started.get_or_insert(now);
         self.sends += 1;
-        self.request.clone()
+        let sent = match &self.target {
+            Target::Sent { method, uri } => {
+                return self.address.resend(method.clone(), uri.clone());
+            }
+            Target::Built(request) => Target::Sent {
+                method: request.method().clone(),
+                uri: request.uri().clone(),
+            },
+        };
+        match std::mem::replace(&mut self.target, sent) {
+            Target::Built(request) => request,
+            Target::Sent { method, uri } => self.address.resend(method, uri),
+        }
     }
 
     /// Ends the call, redacting the API key from an error in case the server
     /// echoed it.
     fn done(&self, result: Result<T, Error>) -> Step<T> {
-        let key = api_key_of(&self.request);
+        let key = self.api_key();
         Step::Done(match (result, self.redact) {
             (Ok(value), Some(redact)) => Ok(redact(value, key)),
             (result, _) => result.map_err(|e| e.redact(key)),
@@ -137,11 +188,9 @@ impl<T> Exchange<T> {
         let response = match result {
             Ok(response) => response,
             Err(error) => {
-                let decision = self.policy.decide(
-                    self.request.method(),
-                    Outcome::Transport(error.kind()),
-                    attempt,
-                );
+                let decision =
+                    self.policy
+                        .decide(self.method(), Outcome::Transport(error.kind()), attempt);
                 return match decision {
                     RetryDecision::RetryAfter(wait) => Step::SendAgain {
                         wait,
@@ -162,7 +211,7 @@ impl<T> Exchange<T> {
             status,
             headers: response.headers(),
         };
-        match self.policy.decide(self.request.method(), outcome, attempt) {
+        match self.policy.decide(self.method(), outcome, attempt) {
             RetryDecision::RetryAfter(wait) => Step::SendAgain {
                 wait,
                 reason: format!("HTTP {status}"),
@@ -191,7 +240,7 @@ impl<T> Exchange<T> {
         else {
             return refuse("a redirect without a usable Location".to_owned());
         };
-        let current = Url::parse(&self.request.uri().to_string());
+        let current = Url::parse(&self.uri().to_string());
         let target = current.as_ref().ok().and_then(|c| c.join(location).ok());
         let (Ok(current), Some(target)) = (current, target) else {
             return refuse(format!("a redirect to an invalid location {location:?}"));
@@ -202,10 +251,10 @@ impl<T> Exchange<T> {
                 target.origin().ascii_serialization()
             ));
         }
-        if self.request.method() != Method::GET {
+        if self.method() != Method::GET {
             return refuse(format!(
                 "a redirect of a {} request was not followed",
-                self.request.method()
+                self.method()
             ));
         }
         if !target.username().is_empty() || target.password().is_some() {
@@ -219,7 +268,10 @@ impl<T> Exchange<T> {
         };
         let attempt = self.attempt();
         self.redirects += 1;
-        *self.request.uri_mut() = uri;
+        match &mut self.target {
+            Target::Built(request) => *request.uri_mut() = uri,
+            Target::Sent { uri: sent, .. } => *sent = uri,
+        }
         Step::SendAgain {
             wait: Duration::ZERO,
             reason: format!("redirected ({status}) to {}", target.path()),

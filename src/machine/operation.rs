@@ -38,10 +38,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use http::{Method, Request, Response, StatusCode};
 
+use crate::machine::exchange::Exchange;
 use crate::model::error::Error;
 use crate::model::task::Task;
 use crate::model::transport_error::TransportError;
-use crate::wire::request::api_key_of;
 
 /// What an operation wants its driver to do next.
 ///
@@ -341,30 +341,50 @@ pub(crate) fn redacted(mut text: String, key: &str) -> String {
     text
 }
 
-/// The [`Event::Answered`] of one answer to `request`, for calls and task
-/// waits alike: the path (the server's word after a redirect) and a
-/// failure's text without the key.
-pub(crate) fn answered(
+/// The [`Event::Answered`] of one answer to `exchange`'s request, for
+/// calls and task waits alike: the path (the server's word after a
+/// redirect) and a failure's text without the key.
+pub(crate) fn answered<T>(
     operation: &'static str,
-    request: &Request<Vec<u8>>,
+    exchange: &Exchange<T>,
     result: &Result<Response<Vec<u8>>, TransportError>,
     attempt: u32,
     elapsed: Duration,
 ) -> Event {
-    let key = api_key_of(request);
+    let key = exchange.api_key();
     let (status, failure, body_bytes) = match result {
         Ok(response) => (Some(response.status()), None, response.body().len()),
         Err(error) => (None, Some(redacted(error.to_string(), key)), 0),
     };
     Event::Answered {
         operation,
-        method: request.method().clone(),
-        path: redacted(request.uri().path().to_owned(), key),
+        method: exchange.method().clone(),
+        path: redacted(exchange.uri().path().to_owned(), key),
         status,
         failure,
         attempt,
         elapsed,
         body_bytes,
+    }
+}
+
+/// The [`Event::Retrying`] of `exchange`'s request, sent again after
+/// `wait` because of `reason`, without the key.
+pub(crate) fn retrying<T>(
+    operation: &'static str,
+    exchange: &Exchange<T>,
+    reason: String,
+    attempt: u32,
+    wait: Duration,
+) -> Event {
+    let key = exchange.api_key();
+    Event::Retrying {
+        operation,
+        method: exchange.method().clone(),
+        path: redacted(exchange.uri().path().to_owned(), key),
+        reason: redacted(reason, key),
+        attempt,
+        wait,
     }
 }
 

@@ -26,6 +26,7 @@
 //! one page to the next.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use http::Response;
@@ -93,7 +94,7 @@ impl ListAll {
     /// images at the most): a bound on memory whatever the server claims.
     pub const MAX_IMAGES: usize = MAX_IMAGES;
 
-    pub(crate) fn new(address: &Address, asked: ListOptions) -> Result<Self, Error> {
+    pub(crate) fn new(address: &Arc<Address>, asked: ListOptions) -> Result<Self, Error> {
         Ok(ListAll {
             guard: Guard::new("list_all_images", ListAllMachine::new(address, asked)?),
         })
@@ -110,7 +111,7 @@ impl ListAll {
 #[derive(Debug)]
 pub(crate) struct ListAllMachine {
     operation: &'static str,
-    address: Address,
+    address: Arc<Address>,
     policy: RetryPolicy,
     /// The options of the page being read.
     asked: ListOptions,
@@ -131,20 +132,25 @@ pub(crate) struct ListAllMachine {
 
 /// One page's call.
 fn page_call(
-    address: &Address,
+    address: &Arc<Address>,
     asked: &ListOptions,
     operation: &'static str,
 ) -> Result<CallMachine<ImageList>, Error> {
     let request = list_images::request(address, asked)?;
-    Ok(CallMachine::new(operation, request, decode_image_list))
+    Ok(CallMachine::new(
+        operation,
+        address,
+        request,
+        decode_image_list,
+    ))
 }
 
 impl ListAllMachine {
-    fn new(address: &Address, asked: ListOptions) -> Result<Self, Error> {
+    fn new(address: &Arc<Address>, asked: ListOptions) -> Result<Self, Error> {
         let current = page_call(address, &asked, "list_all_images")?;
         Ok(ListAllMachine {
             operation: "list_all_images",
-            address: address.clone(),
+            address: Arc::clone(address),
             policy: RetryPolicy::default(),
             page: asked.page_number.unwrap_or(1),
             asked,
@@ -338,7 +344,7 @@ pub struct Resolve {
 guarded!(Resolve, Option<Image>);
 
 impl Resolve {
-    pub(crate) fn new(address: &Address, reference: ImageReference) -> Result<Self, Error> {
+    pub(crate) fn new(address: &Arc<Address>, reference: ImageReference) -> Result<Self, Error> {
         let list = ListAllMachine::new(address, ListOptions::new())?.named("resolve");
         Ok(Resolve {
             guard: Guard::new("resolve", ResolveMachine { list, reference }),

@@ -20,6 +20,7 @@
 //! - an answer about another task than the one waited for ends the wait
 //!   with [`ErrorKind::TaskMismatch`](crate::ErrorKind::TaskMismatch).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::{Request, Response};
@@ -28,7 +29,6 @@ use crate::machine::exchange::{Exchange, Step};
 use crate::machine::operation::later;
 use crate::machine::retry::{RetryPolicy, is_retryable_failure};
 use crate::model::error::{Error, ErrorKind};
-use crate::model::secret::ApiKey;
 use crate::model::task::{Task, TaskStatus};
 use crate::model::transport_error::TransportError;
 use crate::wire::get_task::{self, decode_task};
@@ -126,8 +126,9 @@ enum State {
 /// Polls one task until it ends; see the module docs.
 #[derive(Debug)]
 pub(crate) struct TaskPoller {
+    address: Arc<Address>,
+    /// The task request each poll starts from.
     request: Request<Vec<u8>>,
-    key: ApiKey,
     policy: PollPolicy,
     /// The poll in progress (retries and redirects of one request); `None`
     /// when the next request starts a new poll.
@@ -147,7 +148,7 @@ impl TaskPoller {
     /// made from a known id) at `now`. A task that has already ended is
     /// done without any request.
     pub(crate) fn new(
-        address: &Address,
+        address: &Arc<Address>,
         task: Task,
         policy: PollPolicy,
         now: Instant,
@@ -161,8 +162,8 @@ impl TaskPoller {
             get_task::request(address, &task.id)?
         };
         let mut poller = TaskPoller {
+            address: Arc::clone(address),
             request,
-            key: address.api_key.clone(),
             exchange: None,
             retry: None,
             interval: policy.initial_interval,
@@ -188,12 +189,10 @@ impl TaskPoller {
         self.requests
     }
 
-    /// The task request as it stands (a redirect of the poll in progress
-    /// applied), for a driver's events.
-    pub(crate) fn request(&self) -> &Request<Vec<u8>> {
-        self.exchange
-            .as_ref()
-            .map_or(&self.request, |exchange| exchange.request())
+    /// The poll in progress (its request with a redirect applied), for a
+    /// driver's events; `None` between polls.
+    pub(crate) fn exchange(&self) -> Option<&Exchange<Task>> {
+        self.exchange.as_ref()
     }
 
     /// The instant the wait started.
@@ -250,6 +249,7 @@ impl TaskPoller {
             // The server's task text goes on to progress lines, events and
             // logs: never with the key in it.
             Exchange::new(
+                Arc::clone(&self.address),
                 self.request.clone(),
                 decode_task,
                 self.policy.retry_policy(remaining),
@@ -328,7 +328,7 @@ impl TaskPoller {
                         self.last.id, task.id
                     ),
                 )
-                .redact(self.key.expose_secret());
+                .redact(self.address.api_key.expose_secret());
                 self.state = State::Done(Some(Err(error)));
             }
             Step::Done(Ok(task)) if task.status.is_terminal() => self.finish(task),
@@ -361,7 +361,7 @@ impl TaskPoller {
                     format!("task {} ended {}: {reason}", task.id, task.status),
                 )
                 .with_body(body)
-                .redact(self.key.expose_secret()))
+                .redact(self.address.api_key.expose_secret()))
             }
         };
         self.last = task;
@@ -382,7 +382,7 @@ impl TaskPoller {
                 self.last.id, self.last.status, self.requests,
             ),
         )
-        .redact(self.key.expose_secret())
+        .redact(self.address.api_key.expose_secret())
     }
 }
 

@@ -600,3 +600,50 @@ fn redirects_count_no_attempt_and_refuse_credentials() {
         other => panic!("followed a redirect with credentials: {other:?}"),
     }
 }
+
+/// A retry and a redirect send the request the endpoint built, byte for
+/// byte but for the redirect's URI: the exchange rebuilds it rather than
+/// keeping a copy. The oracle is the endpoint's own request, built apart.
+#[test]
+fn resends_are_the_request_as_built() {
+    let built = endpoint()
+        .list_images_request(&ListOptions::new().page(2, 5))
+        .unwrap();
+    let mut ex = endpoint()
+        .list_images(&ListOptions::new().page(2, 5))
+        .unwrap()
+        .into_exchange();
+    let unavailable = || {
+        Ok(Response::builder()
+            .status(503)
+            .header("retry-after", "0")
+            .body(vec![])
+            .unwrap())
+    };
+    let (sent, _, result) = drive(
+        &mut ex,
+        vec![
+            unavailable(),
+            unavailable(),
+            Ok(Response::builder()
+                .status(302)
+                .header("location", "/api/v1/moved?page=2")
+                .body(vec![])
+                .unwrap()),
+            Ok(Response::new(br#"{"data":[]}"#.to_vec())),
+        ],
+    );
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(sent.len(), 4);
+    for (i, request) in sent.iter().enumerate() {
+        assert_eq!(request.method(), built.method(), "send {i}");
+        assert_eq!(request.headers(), built.headers(), "send {i}");
+        assert_eq!(request.body(), built.body(), "send {i}");
+        let expected = if i < 3 {
+            built.uri().to_string()
+        } else {
+            "https://h.example/api/v1/moved?page=2".to_owned()
+        };
+        assert_eq!(request.uri().to_string(), expected, "send {i}");
+    }
+}

@@ -1,16 +1,17 @@
 //! [`WaitTask`]: waiting for a server-side task, as an operation over the
 //! private [`TaskPoller`].
 
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use http::Response;
 
-use crate::machine::operation::{Event, Events, Guard, Machine, Next, answered, guarded, redacted};
+use crate::machine::operation::{Event, Events, Guard, Machine, Next, answered, guarded, retrying};
 use crate::machine::poller::{PollAction, PollPolicy, TaskPoller};
 use crate::model::error::Error;
 use crate::model::task::Task;
 use crate::model::transport_error::TransportError;
-use crate::wire::request::{Address, api_key_of};
+use crate::wire::request::Address;
 
 /// Waits for a task until it ends: `Ok` on SUCCESS, a typed error on
 /// failure, timeout or a vanished task. Made by
@@ -39,9 +40,9 @@ pub struct WaitTask {
 guarded!(WaitTask, Task);
 
 impl WaitTask {
-    pub(crate) fn new(address: &Address, task: Task, policy: PollPolicy) -> Self {
+    pub(crate) fn new(address: &Arc<Address>, task: Task, policy: PollPolicy) -> Self {
         let machine = WaitMachine {
-            address: address.clone(),
+            address: Arc::clone(address),
             pending: Some((task, policy)),
             poller: None,
             events: Events::new(),
@@ -55,7 +56,7 @@ impl WaitTask {
 /// The machine of a [`WaitTask`]: a [`TaskPoller`], made at the first poll.
 #[derive(Debug)]
 struct WaitMachine {
-    address: Address,
+    address: Arc<Address>,
     pending: Option<(Task, PollPolicy)>,
     poller: Option<TaskPoller>,
     events: Events,
@@ -94,25 +95,23 @@ impl Machine for WaitMachine {
             return;
         };
         let elapsed = now.saturating_duration_since(poller.started());
-        self.events.push_back(answered(
-            "wait_for_task",
-            poller.request(),
-            &result,
-            poller.requests(),
-            elapsed,
-        ));
+        // A poll is in progress whenever an answer is due.
+        if let Some(exchange) = poller.exchange() {
+            self.events.push_back(answered(
+                "wait_for_task",
+                exchange,
+                &result,
+                poller.requests(),
+                elapsed,
+            ));
+        }
         poller.handle_response(result, now, wall, random);
-        if let Some((reason, attempt, wait)) = poller.take_retry() {
-            let request = poller.request();
-            let key = api_key_of(request);
-            self.events.push_back(Event::Retrying {
-                operation: "wait_for_task",
-                method: request.method().clone(),
-                path: redacted(request.uri().path().to_owned(), key),
-                reason: redacted(reason, key),
-                attempt,
-                wait,
-            });
+        // A retry keeps its poll in progress.
+        if let (Some((reason, attempt, wait)), Some(exchange)) =
+            (poller.take_retry(), poller.exchange())
+        {
+            self.events
+                .push_back(retrying("wait_for_task", exchange, reason, attempt, wait));
         }
         self.events.push_back(Event::TaskPolled {
             operation: "wait_for_task",

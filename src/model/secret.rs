@@ -15,7 +15,11 @@ use crate::model::config_error::ConfigError;
 /// marked sensitive, so HTTP libraries that honour the flag keep it out of their
 /// own logs too.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(HeaderValue);
+pub struct ApiKey {
+    header: HeaderValue,
+    /// The same key as text, kept so that redacting it reads no header.
+    text: Box<str>,
+}
 
 impl ApiKey {
     /// Validates `key` and wraps it. The error never contains the key.
@@ -39,20 +43,22 @@ impl ApiKey {
         let mut value = HeaderValue::from_str(key)
             .map_err(|_| ConfigError::new("api key", "is not a valid header value"))?;
         value.set_sensitive(true);
-        Ok(ApiKey(value))
+        Ok(ApiKey {
+            header: value,
+            text: key.into(),
+        })
     }
 
     /// The key as text, for a transport that must put it somewhere other
     /// than the requests this crate builds. Named so that every use is easy to
     /// find in a review.
     pub fn expose_secret(&self) -> &str {
-        // Validated as visible ASCII in `new`, so this never fails.
-        self.0.to_str().unwrap_or_default()
+        &self.text
     }
 
     /// The header value, marked sensitive.
     pub(crate) fn header_value(&self) -> HeaderValue {
-        self.0.clone()
+        self.header.clone()
     }
 }
 

@@ -123,35 +123,37 @@ impl Address {
         parts.authority = Some(self.authority.clone());
         parts.path_and_query = Some(PathAndQuery::try_from(path).map_err(|e| could_not(&e))?);
         let uri = Uri::from_parts(parts).map_err(|e| could_not(&e))?;
-        // Set directly rather than through `http::request::Builder`, which
-        // moves the whole request through a `Result` at every step.
         let mut headers = self.headers.clone();
         if body.is_some() {
             headers.insert(CONTENT_TYPE, JSON);
         }
-        let mut request = Request::new(body.unwrap_or_default());
-        *request.method_mut() = method;
-        *request.uri_mut() = uri;
-        *request.headers_mut() = headers;
-        Ok(request)
+        Ok(assemble(method, uri, headers, body.unwrap_or_default()))
+    }
+
+    /// A request without a body, to `uri`, with the headers every call
+    /// carries: what [`request`](Self::request) builds for a GET, made
+    /// again to send it again.
+    pub(crate) fn resend(&self, method: Method, uri: Uri) -> Request<Vec<u8>> {
+        assemble(method, uri, self.headers.clone(), Vec::new())
     }
 }
 
-/// The API key a request carries (empty if none), so that errors about it
-/// can be kept free of it.
-pub(crate) fn api_key_of(request: &Request<Vec<u8>>) -> &str {
+/// A request of these parts, set directly rather than through
+/// `http::request::Builder`, which moves the whole request through a
+/// `Result` at every step.
+fn assemble(method: Method, uri: Uri, headers: HeaderMap, body: Vec<u8>) -> Request<Vec<u8>> {
+    let mut request = Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
     request
-        .headers()
-        .get(API_KEY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
 }
 
 /// Appends `/segment` for each segment, percent-encoded.
 pub(crate) fn push_segments(out: &mut String, segments: &[&str]) {
     for segment in segments {
         out.push('/');
-        if segment.bytes().all(is_unreserved) {
+        if segment.bytes().all(|b| UNRESERVED[usize::from(b)]) {
             // Nothing to encode (the usual case): copied as it is.
             out.push_str(segment);
         } else {
@@ -161,9 +163,21 @@ pub(crate) fn push_segments(out: &mut String, segments: &[&str]) {
 }
 
 /// An RFC 3986 unreserved character: what [`SEGMENT`] leaves unencoded.
-fn is_unreserved(b: u8) -> bool {
+const fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
+
+/// [`is_unreserved`] of every byte, looked up rather than computed: a path
+/// segment is checked byte by byte on every request.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_unreserved(b as u8);
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
