@@ -81,6 +81,30 @@ async fn gets_one_image() {
     assert_eq!(image.id, first.id);
 }
 
+/// A call's future borrows the client only: the id and options it was
+/// made from may go before it runs, and it can be spawned on a
+/// multi-threaded runtime (it is `Send`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_futures_own_their_arguments_and_are_send() {
+    let sim = simulator();
+    let client = std::sync::Arc::new(client(&sim, 1));
+    let listing = {
+        let options = ListOptions::new();
+        client.list_images(&options)
+    };
+    let first = listing.await.unwrap().images[0].id.clone();
+    let getting = {
+        let id = first.clone();
+        let client = std::sync::Arc::clone(&client);
+        tokio::spawn(async move {
+            let future = client.get_image(&id);
+            drop(id);
+            future.await
+        })
+    };
+    assert_eq!(getting.await.unwrap().unwrap().id, first);
+}
+
 #[tokio::test]
 async fn a_missing_image_is_not_found() {
     let sim = simulator();

@@ -101,6 +101,12 @@ where
     }
 }
 
+/// An async method's return type: a future of the value, borrowing the
+/// client (`'c`) and nothing else.
+macro_rules! async_output {
+    ($Out:ty) => { impl Future<Output = Result<$Out, Error>> + use<'c, T, S> };
+}
+
 /// One async facade, for a pair of transport and sleep traits: the client,
 /// its methods (from [`facade_methods!`]) and its [`TaskHandle`]'s `wait`.
 macro_rules! async_facade {
@@ -145,20 +151,33 @@ macro_rules! async_facade {
                 }
             }
 
-            facade_methods!([async] [.await]);
+            facade_methods!(async_output ['c] 'c [async move] [.await]);
 
             /// Drives any [`Operation`] to its end: sends what it asks,
             /// sleeps until the instant it names, and passes its events to
             /// the [`on_event`](Self::on_event) observer.
-            pub async fn run<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+            pub fn run<'c, O: Operation + 'c>(
+                &'c self,
+                op: O,
+            ) -> impl Future<Output = Result<O::Output, Error>> + use<'c, O, T, S> {
+                self.drive(Ok(op))
+            }
+
+            /// Runs `op`, or ends with the error building it gave: the
+            /// driver's own future, with no layer around it (each layer
+            /// would copy the whole future once more as it starts).
+            fn drive<'c, O: Operation + 'c>(
+                &'c self,
+                op: Result<O, Error>,
+            ) -> impl Future<Output = Result<O::Output, Error>> + use<'c, O, T, S> {
                 let world = World {
                     clock: &*self.clock,
                     random: &*self.random,
                     observer: self.observer.as_ref(),
                 };
-                let send = |request| self.transport.send(request);
-                let sleep = |duration| self.sleeper.sleep(duration);
-                run_async(op, &world, send, sleep).await
+                let send = move |request| self.transport.send(request);
+                let sleep = move |duration| self.sleeper.sleep(duration);
+                run_async(op, world, send, sleep)
             }
         }
 

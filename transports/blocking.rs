@@ -10,6 +10,11 @@ use super::facade::{Observer, TaskHandle, facade_methods};
 use super::jitter::Jitter;
 use crate::{Endpoint, Error, Operation, RetryPolicy, Task, TransportError};
 
+/// A blocking method's return type: the value itself, or why not.
+macro_rules! blocking_output {
+    ($T:ty) => { Result<$T, Error> };
+}
+
 /// Sends one request and returns its response, blocking.
 ///
 /// Any non-2xx status is a response, not an error: the core decodes the API's
@@ -77,19 +82,24 @@ impl<T: Transport> Client<T> {
         self
     }
 
-    facade_methods!([] []);
+    facade_methods!(blocking_output [] '_ [] []);
 
     /// Drives any [`Operation`] to its end: sends what it asks, sleeps
     /// until the instant it names, and passes its events to the
     /// [`on_event`](Self::on_event) observer. The operation's own retry
     /// policy applies (the client's is applied by the methods above).
     pub fn run<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        self.drive(Ok(op))
+    }
+
+    /// Runs `op`, or returns the error building it gave.
+    fn drive<O: Operation>(&self, op: Result<O, Error>) -> Result<O::Output, Error> {
         let world = World {
             clock: &*self.clock,
             random: &*self.random,
             observer: self.observer.as_ref(),
         };
-        run_blocking(op, &world, |r| self.transport.send(r), &*self.sleep)
+        run_blocking(op?, &world, |r| self.transport.send(r), &*self.sleep)
     }
 }
 

@@ -121,8 +121,8 @@ pub(crate) fn run_blocking<O: Operation>(
 /// `Send` and the local async facades: the future is `Send` exactly when
 /// what it holds is.
 pub(crate) async fn run_async<O, SendFut, SleepFut>(
-    mut op: O,
-    world: &World<'_>,
+    op: Result<O, Error>,
+    world: World<'_>,
     send: impl Fn(Request<Vec<u8>>) -> SendFut,
     sleep: impl Fn(Duration) -> SleepFut,
 ) -> Result<O::Output, Error>
@@ -131,6 +131,8 @@ where
     SendFut: Future<Output = Result<Response<Vec<u8>>, TransportError>>,
     SleepFut: Future<Output = ()>,
 {
+    let mut op = op?;
+    let world = &world;
     let mut log = CallLog::start();
     loop {
         let next = op.poll(world.clock.now());

@@ -50,12 +50,17 @@ impl<C> fmt::Debug for TaskHandle<'_, C> {
 }
 
 /// The settings and per-operation methods of a facade, from one
-/// description for all three: `[async]` and `[.await]` for the async ones,
-/// `[]` and `[]` for the blocking one. The facade provides `endpoint`,
-/// `transport`, `policy`, `observer`, `clock` and `random` fields and a
-/// `run` method.
+/// description for all three. `$Out` names a macro giving a method's
+/// return type from its output type: the value itself for the blocking
+/// facade, a future of it for the async ones (which hold no borrow of the
+/// arguments). `[$($lt)?]` is the lifetime that future borrows the client
+/// for, `$handle` the one a task handle borrows it for (`'_` or the same),
+/// and `[$($wrap)*]` / `[$($await)*]` turn a block into one (`async
+/// move`, `.await`). The facade provides `endpoint`, `transport`, `policy`,
+/// `observer`, `clock` and `random` fields and a `drive` method that runs
+/// an operation already built or the error building it gave.
 macro_rules! facade_methods {
-    ([$($asyncness:ident)?] [$($await:tt)*]) => {
+    ($Out:ident [$($lt:lifetime)?] $handle:lifetime [$($wrap:tt)*] [$($await:tt)*]) => {
         /// Replaces the retry policy of every call (the default is
         /// [`RetryPolicy::default`](crate::RetryPolicy::default)).
         /// Creates and deletes are never retried whatever the policy.
@@ -101,73 +106,73 @@ macro_rules! facade_methods {
 
         /// Lists one page of the environment's images (all of them when the
         /// server does not page); see [`Endpoint::list_images`](crate::Endpoint::list_images).
-        pub $($asyncness)? fn list_images(
-            &self,
+        pub fn list_images$(<$lt>)?(
+            &$($lt)? self,
             options: &crate::ListOptions,
-        ) -> Result<crate::ImageList, crate::Error> {
-            let op = self.endpoint.list_images(options)?;
-            self.run(op.with_retry_policy(self.policy.clone()))$($await)*
+        ) -> $Out!(crate::ImageList) {
+            let op = self.endpoint.list_images(options);
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
         }
 
         /// Lists every image, following the server's pages (see
         /// [`ListAll`](crate::ListAll)); the metadata is the first page's.
-        pub $($asyncness)? fn list_all_images(
-            &self,
+        pub fn list_all_images$(<$lt>)?(
+            &$($lt)? self,
             options: &crate::ListOptions,
-        ) -> Result<crate::ImageList, crate::Error> {
-            let op = self.endpoint.list_all_images(options)?;
-            self.run(op.with_retry_policy(self.policy.clone()))$($await)*
+        ) -> $Out!(crate::ImageList) {
+            let op = self.endpoint.list_all_images(options);
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
         }
 
         /// Fetches one image.
-        pub $($asyncness)? fn get_image(
-            &self,
+        pub fn get_image$(<$lt>)?(
+            &$($lt)? self,
             id: &crate::ImageId,
-        ) -> Result<crate::Image, crate::Error> {
-            let op = self.endpoint.get_image(id)?;
-            self.run(op.with_retry_policy(self.policy.clone()))$($await)*
+        ) -> $Out!(crate::Image) {
+            let op = self.endpoint.get_image(id);
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
         }
 
         /// Lists every image and picks the one `reference` names (see
         /// [`resolve`](crate::resolve)); `None` when none matches.
-        pub $($asyncness)? fn resolve(
-            &self,
+        pub fn resolve$(<$lt>)?(
+            &$($lt)? self,
             reference: &crate::ImageReference,
-        ) -> Result<Option<crate::Image>, crate::Error> {
-            let op = self.endpoint.resolve(reference)?;
-            self.run(op.with_retry_policy(self.policy.clone()))$($await)*
+        ) -> $Out!(Option<crate::Image>) {
+            let op = self.endpoint.resolve(reference);
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
         }
 
         /// Starts creating a custom image; the handle's `wait` waits for
         /// its task. Never retried (not idempotent): on failure, check
         /// [`Error::may_have_reached_server`](crate::Error::may_have_reached_server).
-        pub $($asyncness)? fn create_image(
-            &self,
+        pub fn create_image$(<$lt>)?(
+            &$($lt)? self,
             create: &crate::CreateImage,
-        ) -> Result<super::TaskHandle<'_, Self>, crate::Error> {
-            let op = self.endpoint.create_image(create)?;
-            let task = self.run(op.with_retry_policy(self.policy.clone()))$($await)*?;
-            Ok(super::TaskHandle::new(self, task))
+        ) -> $Out!(super::TaskHandle<$handle, Self>) {
+            let op = self.endpoint.create_image(create);
+            let task = self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())));
+            $($wrap)* { Ok(super::TaskHandle::new(self, task$($await)*?)) }
         }
 
         /// Starts deleting an image; never retried. A delete the server
         /// finished at once gives a handle whose `wait` sends nothing.
-        pub $($asyncness)? fn delete_image(
-            &self,
+        pub fn delete_image$(<$lt>)?(
+            &$($lt)? self,
             id: &crate::ImageId,
-        ) -> Result<super::TaskHandle<'_, Self>, crate::Error> {
-            let op = self.endpoint.delete_image(id)?;
-            let task = self.run(op.with_retry_policy(self.policy.clone()))$($await)*?;
-            Ok(super::TaskHandle::new(self, task))
+        ) -> $Out!(super::TaskHandle<$handle, Self>) {
+            let op = self.endpoint.delete_image(id);
+            let task = self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())));
+            $($wrap)* { Ok(super::TaskHandle::new(self, task$($await)*?)) }
         }
 
         /// Fetches a task's current state once.
-        pub $($asyncness)? fn get_task(
-            &self,
+        pub fn get_task$(<$lt>)?(
+            &$($lt)? self,
             id: &crate::TaskId,
-        ) -> Result<crate::Task, crate::Error> {
-            let op = self.endpoint.get_task(id)?;
-            self.run(op.with_retry_policy(self.policy.clone()))$($await)*
+        ) -> $Out!(crate::Task) {
+            let op = self.endpoint.get_task(id);
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
         }
 
         /// A handle to wait for a task already known: one returned by
