@@ -55,8 +55,8 @@ use ::hyper::body::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::Client as PooledClient;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::{Client as PooledClient, ResponseFuture};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::{Semaphore, TryAcquireError};
 
@@ -145,14 +145,14 @@ impl HyperTransport {
         &self.config
     }
 
+    /// Receives the answer to a request handed to hyper-util: its head
+    /// within the header limit, then its body within the body limit.
     async fn exchange(
         &self,
-        request: Request<Vec<u8>>,
+        responding: ResponseFuture,
         proxy: Option<&ProxyUrl>,
     ) -> Result<Response<Vec<u8>>, TransportError> {
-        let response = self
-            .client
-            .request(request.map(|body| Full::new(Bytes::from(body))))
+        let response = responding
             .await
             .map_err(|e| self.request_failure(e, proxy))?;
         // hyper holds a head to its read buffer's size only when the head
@@ -372,11 +372,38 @@ fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Optio
 }
 
 impl AsyncTransport for HyperTransport {
-    async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        self.security.check(request.uri())?;
-        let proxy = self
-            .proxies
-            .route(request.uri(), self.config.allow_insecure_http)?;
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
+        // The checks, and handing the request to hyper-util (whose future
+        // does nothing until polled), happen here: the future below then
+        // holds hyper-util's boxed future, not a copy of the request at
+        // each of its layers.
+        let started = self.security.check(request.uri()).and_then(|()| {
+            let proxy = self
+                .proxies
+                .route(request.uri(), self.config.allow_insecure_http)?;
+            let responding = self
+                .client
+                .request(request.map(|body| Full::new(Bytes::from(body))));
+            Ok((responding, proxy))
+        });
+        async move {
+            let (responding, proxy) = started?;
+            self.answer(responding, proxy).await
+        }
+    }
+}
+
+impl HyperTransport {
+    /// Waits for a turn to send, then for the answer, all within the
+    /// call's timeout.
+    async fn answer(
+        &self,
+        responding: ResponseFuture,
+        proxy: Option<&ProxyUrl>,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
         // One deadline, and one timer, for the whole call: a call that waits
         // for its turn has that much less time to get its answer.
         let timeout = bounded(self.config.timeout);
@@ -401,7 +428,7 @@ impl AsyncTransport for HyperTransport {
                 Err(TryAcquireError::Closed) => return Err(shut_down()),
             };
             queued = false;
-            let result = self.exchange(request, proxy).await;
+            let result = self.exchange(responding, proxy).await;
             // hyper-util hands a connection back to its pool from a task of
             // its own once the connection has finished the response. When a
             // call is waiting for a turn, ours may be the one it gets: let
