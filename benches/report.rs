@@ -19,8 +19,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use coxedge_images::{
-    ApiKey, Endpoint, ImageFilter, ImageId, ImageList, ImageReference, ImageStatus, ListOptions,
-    decode_image, decode_image_list, resolve,
+    ApiKey, Endpoint, ImageFilter, ImageId, ImageReference, ImageStatus, ListOptions, decode_image,
+    decode_image_list, resolve,
 };
 use http::Response;
 
