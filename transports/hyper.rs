@@ -152,18 +152,20 @@ impl HyperTransport {
         responding: ResponseFuture,
         proxy: Option<&ProxyUrl>,
     ) -> Result<Response<Vec<u8>>, TransportError> {
-        let response = responding
+        // Split at once: the future keeps the parts, not a response beside
+        // them.
+        let (mut parts, mut body) = responding
             .await
-            .map_err(|e| self.request_failure(e, proxy))?;
+            .map_err(|e| self.request_failure(e, proxy))?
+            .into_parts();
         // hyper holds a head to its read buffer's size only when the head
         // arrives in pieces; one that came whole is measured here, as ureq
         // measures every head.
         let head_limit = header_limit(&self.config);
-        if head_size(&response) > head_limit {
+        if head_size(&parts) > head_limit {
             return Err(wording::headers_too_large(head_limit));
         }
         let limit = self.config.max_body_bytes;
-        let (mut parts, mut body) = response.into_parts();
         // The `Content-Length` hyper has already read and checked (it
         // refuses conflicting ones), when the response has one.
         let announced = ::hyper::body::Body::size_hint(&body).exact();
@@ -294,11 +296,10 @@ impl HyperTransport {
 /// The size of a response's head as it came on the wire (`HTTP/1.1 200
 /// OK`, each `name: value` line, the blank line), give or take the spaces
 /// a server put around its values.
-fn head_size<B>(response: &Response<B>) -> usize {
-    let reason = response.status().canonical_reason().map_or(0, str::len);
+fn head_size(head: &http::response::Parts) -> usize {
+    let reason = head.status.canonical_reason().map_or(0, str::len);
     let status_line = "HTTP/1.1 200 \r\n".len() + reason;
-    response
-        .headers()
+    head.headers
         .iter()
         .fold(status_line + 2, |size, (name, value)| {
             size + name.as_str().len() + value.len() + 4
