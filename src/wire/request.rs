@@ -41,8 +41,7 @@ pub(crate) struct Address {
     /// The base URL's scheme and authority, parsed once.
     scheme: Scheme,
     authority: Authority,
-    /// The headers every request carries, made once.
-    headers: HeaderMap,
+    user_agent: HeaderValue,
 }
 
 impl Address {
@@ -67,10 +66,6 @@ impl Address {
             .to_owned();
         let mut images_prefix = base_prefix.clone();
         push_segments(&mut images_prefix, images_path);
-        let mut headers = HeaderMap::with_capacity(4);
-        headers.insert(ACCEPT, JSON);
-        headers.insert(USER_AGENT, user_agent);
-        headers.insert(API_KEY_HEADER, api_key.header_value());
         Ok(Address {
             base_prefix,
             images_prefix,
@@ -78,7 +73,7 @@ impl Address {
             api_key,
             scheme: scheme.clone(),
             authority: authority.clone(),
-            headers,
+            user_agent,
         })
     }
 
@@ -123,7 +118,7 @@ impl Address {
         parts.authority = Some(self.authority.clone());
         parts.path_and_query = Some(PathAndQuery::try_from(path).map_err(|e| could_not(&e))?);
         let uri = Uri::from_parts(parts).map_err(|e| could_not(&e))?;
-        let mut headers = self.headers.clone();
+        let mut headers = self.headers();
         if body.is_some() {
             headers.insert(CONTENT_TYPE, JSON);
         }
@@ -134,7 +129,19 @@ impl Address {
     /// carries: what [`request`](Self::request) builds for a GET, made
     /// again to send it again.
     pub(crate) fn resend(&self, method: Method, uri: Uri) -> Request<Vec<u8>> {
-        assemble(method, uri, self.headers.clone(), Vec::new())
+        assemble(method, uri, self.headers(), Vec::new())
+    }
+
+    /// The headers every request carries, in a map with room for the ones
+    /// a request or its HTTP client adds (`Content-Type`, `Host`): a copy
+    /// of a full map would have to grow, moving every entry, when hyper
+    /// adds `Host`.
+    fn headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::with_capacity(6);
+        headers.insert(ACCEPT, JSON);
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        headers.insert(API_KEY_HEADER, self.api_key.header_value());
+        headers
     }
 }
 
