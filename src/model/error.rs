@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
+use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
 use crate::model::config_error::ConfigError;
@@ -508,12 +509,16 @@ pub(crate) fn redact_json(value: &mut serde_json::Value, secret: &str) {
 }
 
 fn redact_bytes(body: &mut Vec<u8>, secret: &[u8]) {
-    if secret.is_empty() || !body.windows(secret.len()).any(|w| w == secret) {
+    if secret.is_empty() {
+        return;
+    }
+    let finder = memmem::Finder::new(secret);
+    if finder.find(body).is_none() {
         return;
     }
     let mut out = Vec::with_capacity(body.len());
     let mut rest = &body[..];
-    while let Some(i) = rest.windows(secret.len()).position(|w| w == secret) {
+    while let Some(i) = finder.find(rest) {
         out.extend_from_slice(&rest[..i]);
         out.extend_from_slice(REDACTED.as_bytes());
         rest = &rest[i + secret.len()..];
