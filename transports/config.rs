@@ -155,7 +155,7 @@ impl TransportConfig {
     /// many connections to the API. A bulk job against a server that allows
     /// more may raise it (README, Performance, has the measurements it was
     /// chosen by).
-    pub const DEFAULT_MAX_IN_FLIGHT: usize = 32;
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 
     /// The default [`TransportConfig::pool_idle_timeout`].
     pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(15);
