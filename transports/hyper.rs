@@ -193,6 +193,8 @@ impl HyperTransport {
     /// A failure before the response's headers arrived, in the words the
     /// blocking transport uses too. `proxy` is the proxy the request went
     /// through, if any.
+    #[cold]
+    #[inline(never)]
     fn request_failure(
         &self,
         error: hyper_util::client::legacy::Error,
@@ -342,6 +344,8 @@ impl Drop for Waiting<'_> {
 /// A failure while the body was read, after `received` bytes: invalid
 /// framing is a protocol error, a broken or closed connection a body cut
 /// short.
+#[cold]
+#[inline(never)]
 fn body_failure(error: ::hyper::Error, received: u64, announced: Option<u64>) -> TransportError {
     match kind_of(&error, TransportErrorKind::Io) {
         TransportErrorKind::Io | TransportErrorKind::Connect => {

@@ -187,21 +187,7 @@ impl<T> Exchange<T> {
         };
         let response = match result {
             Ok(response) => response,
-            Err(error) => {
-                let decision =
-                    self.policy
-                        .decide(self.method(), Outcome::Transport(error.kind()), attempt);
-                return match decision {
-                    RetryDecision::RetryAfter(wait) => Step::SendAgain {
-                        wait,
-                        reason: error.to_string(),
-                        attempt: attempt.number,
-                    },
-                    RetryDecision::Stop => {
-                        self.done(Err(Error::from(error).with_attempts(attempt.number)))
-                    }
-                };
-            }
+            Err(error) => return self.failed(error, attempt),
         };
         let status = response.status();
         if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
@@ -212,11 +198,7 @@ impl<T> Exchange<T> {
             headers: response.headers(),
         };
         match self.policy.decide(self.method(), outcome, attempt) {
-            RetryDecision::RetryAfter(wait) => Step::SendAgain {
-                wait,
-                reason: format!("HTTP {status}"),
-                attempt: attempt.number,
-            },
+            RetryDecision::RetryAfter(wait) => again(wait, status, attempt.number),
             RetryDecision::Stop => {
                 let result = (self.decode)(response).map_err(|e| e.with_attempts(attempt.number));
                 self.done(result)
@@ -224,8 +206,29 @@ impl<T> Exchange<T> {
         }
     }
 
+    /// A request that got no answer: sent again or the call's end, as the
+    /// policy decides. Out of line, as every path but success is: the
+    /// success path stays compact in the instruction cache.
+    #[cold]
+    #[inline(never)]
+    fn failed(&mut self, error: TransportError, attempt: Attempt) -> Step<T> {
+        let decision = self
+            .policy
+            .decide(self.method(), Outcome::Transport(error.kind()), attempt);
+        match decision {
+            RetryDecision::RetryAfter(wait) => Step::SendAgain {
+                wait,
+                reason: error.to_string(),
+                attempt: attempt.number,
+            },
+            RetryDecision::Stop => self.done(Err(Error::from(error).with_attempts(attempt.number))),
+        }
+    }
+
     /// Follows a redirect only to the same origin and only for GET; anything
     /// else ends the call, so the API key never goes to another origin.
+    #[cold]
+    #[inline(never)]
     fn redirect(&mut self, response: &Response<Vec<u8>>) -> Step<T> {
         let status = response.status();
         let refuse = |why: String| {
@@ -277,5 +280,16 @@ impl<T> Exchange<T> {
             reason: format!("redirected ({status}) to {}", target.path()),
             attempt,
         }
+    }
+}
+
+/// The retry of an answer with `status`, after `wait`.
+#[cold]
+#[inline(never)]
+fn again<T>(wait: Duration, status: StatusCode, attempt: u32) -> Step<T> {
+    Step::SendAgain {
+        wait,
+        reason: format!("HTTP {status}"),
+        attempt,
     }
 }

@@ -255,21 +255,10 @@ impl<M: Machine> Operation for Guard<M> {
     type Output = M::Output;
 
     fn poll(&mut self, now: Instant) -> Next<M::Output> {
-        let misuse = match self.stage {
-            Stage::Ready => None,
-            Stage::Out => Some(format!(
-                "{} was polled while its request was still out (hand the answer to handle first)",
-                self.name
-            )),
-            Stage::Misused => Some(format!(
-                "{} was handed an answer with no request out",
-                self.name
-            )),
-            Stage::Over => Some(format!("{} has already finished", self.name)),
-        };
-        if let Some(why) = misuse {
+        if self.stage != Stage::Ready {
+            let error = misuse(self.stage, self.name);
             self.stage = Stage::Over;
-            return Next::Done(Err(Error::invalid_request(why)));
+            return Next::Done(Err(error));
         }
         let next = self.machine.poll(now);
         match next {
@@ -300,6 +289,20 @@ impl<M: Machine> Operation for Guard<M> {
     fn poll_event(&mut self) -> Option<Event> {
         self.machine.poll_event()
     }
+}
+
+/// The error a poll out of turn gets, by where the driver stood. Kept out
+/// of line: the protocol's hot path stays small.
+#[cold]
+#[inline(never)]
+fn misuse(stage: Stage, name: &str) -> Error {
+    Error::invalid_request(match stage {
+        Stage::Out => format!(
+            "{name} was polled while its request was still out (hand the answer to handle first)"
+        ),
+        Stage::Misused => format!("{name} was handed an answer with no request out"),
+        Stage::Ready | Stage::Over => format!("{name} has already finished"),
+    })
 }
 
 /// Implements [`Operation`] for a public operation type by its `guard`
@@ -370,6 +373,8 @@ pub(crate) fn answered<T>(
 
 /// The [`Event::Retrying`] of `exchange`'s request, sent again after
 /// `wait` because of `reason`, without the key.
+#[cold]
+#[inline(never)]
 pub(crate) fn retrying<T>(
     operation: &'static str,
     exchange: &Exchange<T>,

@@ -110,6 +110,8 @@ fn check_success(status: StatusCode, headers: &HeaderMap, body: Vec<u8>) -> Resu
 
 /// The error for a body that did not decode as `T`: the API's error document
 /// if the body holds one, else a decode error with the JSON path.
+#[cold]
+#[inline(never)]
 fn body_error<T: DeserializeOwned>(
     status: StatusCode,
     headers: &HeaderMap,
@@ -160,6 +162,8 @@ fn unreadable_errors(body: &[u8]) -> Option<serde_json::Error> {
 }
 
 /// The error for a non-success status.
+#[cold]
+#[inline(never)]
 pub(crate) fn status_error(status: StatusCode, headers: &HeaderMap, body: Vec<u8>) -> Error {
     let err = api_error(status, headers, &body).unwrap_or_else(|| {
         // The status line says what the status means; the message says only
