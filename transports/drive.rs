@@ -117,40 +117,51 @@ pub(crate) fn run_blocking<O: Operation>(
     }
 }
 
-/// Drives `op` to its end with async sending and sleeping. Shared by the
-/// `Send` and the local async facades: the future is `Send` exactly when
-/// what it holds is.
-pub(crate) async fn run_async<O, SendFut, SleepFut>(
-    op: Result<O, Error>,
-    world: World<'_>,
-    send: impl Fn(Request<Vec<u8>>) -> SendFut,
-    sleep: impl Fn(Duration) -> SleepFut,
-) -> Result<O::Output, Error>
+/// Drives `op` to its end with async sending and sleeping (or returns the
+/// error building it gave). Shared by the `Send` and the local async
+/// facades: the future is `Send` exactly when what it holds is.
+///
+/// An `async move` block rather than an `async fn`, the operation used
+/// where it lies, and no request or `Next` held across an `.await`: an
+/// `async fn` keeps its arguments twice in its future (as given and as
+/// locals), and every byte of the future is copied when a caller starts it.
+pub(crate) fn run_async<'w, O, SendFut, SleepFut>(
+    mut op: Result<O, Error>,
+    world: World<'w>,
+    send: impl Fn(Request<Vec<u8>>) -> SendFut + 'w,
+    sleep: impl Fn(Duration) -> SleepFut + 'w,
+) -> impl Future<Output = Result<O::Output, Error>> + 'w
 where
-    O: Operation,
+    O: Operation + 'w,
     SendFut: Future<Output = Result<Response<Vec<u8>>, TransportError>>,
     SleepFut: Future<Output = ()>,
 {
-    let mut op = op?;
-    let world = &world;
-    let mut log = CallLog::start();
-    loop {
-        let next = op.poll(world.clock.now());
-        drain(&mut op, &mut log, world);
-        match next {
-            Next::Send(request) => {
-                log.sending(&request, world.clock);
-                let answer = log.instrument(send(request)).await;
-                log.answered(&answer);
-                let now = world.clock.now();
-                op.handle(answer, now, world.clock.wall(), world.random.random());
-                drain(&mut op, &mut log, world);
-            }
-            Next::WaitUntil(at) => sleep(at.saturating_duration_since(world.clock.now())).await,
-            Next::Done(result) => {
-                log.finish(&result, world.clock);
-                return result;
-            }
+    async move {
+        let op = match op {
+            Ok(ref mut op) => op,
+            Err(error) => return Err(error),
+        };
+        let mut log = CallLog::start();
+        loop {
+            let next = op.poll(world.clock.now());
+            drain(op, &mut log, &world);
+            let request = match next {
+                Next::Send(request) => request,
+                Next::WaitUntil(at) => {
+                    sleep(at.saturating_duration_since(world.clock.now())).await;
+                    continue;
+                }
+                Next::Done(result) => {
+                    log.finish(&result, world.clock);
+                    return result;
+                }
+            };
+            log.sending(&request, world.clock);
+            let answer = log.instrument(send(request)).await;
+            log.answered(&answer);
+            let now = world.clock.now();
+            op.handle(answer, now, world.clock.wall(), world.random.random());
+            drain(op, &mut log, &world);
         }
     }
 }
