@@ -147,47 +147,51 @@ impl HyperTransport {
 
     /// Receives the answer to a request handed to hyper-util: its head
     /// within the header limit, then its body within the body limit.
-    async fn exchange(
-        &self,
+    // Not an `async fn`, which would keep its arguments twice in its future.
+    #[allow(clippy::manual_async_fn)]
+    fn exchange<'a>(
+        &'a self,
         responding: ResponseFuture,
-        proxy: Option<&ProxyUrl>,
-    ) -> Result<Response<Vec<u8>>, TransportError> {
-        // Split at once: the future keeps the parts, not a response beside
-        // them.
-        let (mut parts, mut body) = responding
-            .await
-            .map_err(|e| self.request_failure(e, proxy))?
-            .into_parts();
-        // hyper holds a head to its read buffer's size only when the head
-        // arrives in pieces; one that came whole is measured here, as ureq
-        // measures every head.
-        let head_limit = header_limit(&self.config);
-        if head_size(&parts) > head_limit {
-            return Err(wording::headers_too_large(head_limit));
-        }
-        let limit = self.config.max_body_bytes;
-        // The `Content-Length` hyper has already read and checked (it
-        // refuses conflicting ones), when the response has one.
-        let announced = ::hyper::body::Body::size_hint(&body).exact();
-        if announced.is_some_and(|n| n > limit) {
-            return Err(wording::too_large(limit));
-        }
-        // Room for the announced body up front (it is within the limit), but
-        // no more than a modest amount before any of it has arrived.
-        const FIRST_RESERVE: u64 = 256 * 1024;
-        let mut bytes = Vec::with_capacity(announced.unwrap_or(0).min(FIRST_RESERVE) as usize);
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| body_failure(e, bytes.len() as u64, announced))?;
-            if let Ok(data) = frame.into_data() {
-                if (bytes.len() + data.len()) as u64 > limit {
-                    return Err(wording::too_large(limit));
-                }
-                bytes.extend_from_slice(&data);
+        proxy: Option<&'a ProxyUrl>,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send + 'a {
+        async move {
+            // Split at once: the future keeps the parts, not a response beside
+            // them.
+            let (mut parts, mut body) = responding
+                .await
+                .map_err(|e| self.request_failure(e, proxy))?
+                .into_parts();
+            // hyper holds a head to its read buffer's size only when the head
+            // arrives in pieces; one that came whole is measured here, as ureq
+            // measures every head.
+            let head_limit = header_limit(&self.config);
+            if head_size(&parts) > head_limit {
+                return Err(wording::headers_too_large(head_limit));
             }
+            let limit = self.config.max_body_bytes;
+            // The `Content-Length` hyper has already read and checked (it
+            // refuses conflicting ones), when the response has one.
+            let announced = ::hyper::body::Body::size_hint(&body).exact();
+            if announced.is_some_and(|n| n > limit) {
+                return Err(wording::too_large(limit));
+            }
+            // Room for the announced body up front (it is within the limit), but
+            // no more than a modest amount before any of it has arrived.
+            const FIRST_RESERVE: u64 = 256 * 1024;
+            let mut bytes = Vec::with_capacity(announced.unwrap_or(0).min(FIRST_RESERVE) as usize);
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| body_failure(e, bytes.len() as u64, announced))?;
+                if let Ok(data) = frame.into_data() {
+                    if (bytes.len() + data.len()) as u64 > limit {
+                        return Err(wording::too_large(limit));
+                    }
+                    bytes.extend_from_slice(&data);
+                }
+            }
+            // hyper's own bookkeeping is of no use to the core.
+            parts.extensions = http::Extensions::new();
+            Ok(Response::from_parts(parts, bytes))
         }
-        // hyper's own bookkeeping is of no use to the core.
-        parts.extensions = http::Extensions::new();
-        Ok(Response::from_parts(parts, bytes))
     }
 
     /// A failure before the response's headers arrived, in the words the
@@ -394,65 +398,71 @@ impl AsyncTransport for HyperTransport {
                 .request(request.map(|body| Full::new(Bytes::from(body))));
             Ok((responding, proxy))
         });
-        async move {
-            let (responding, proxy) = started?;
-            self.answer(responding, proxy).await
-        }
+        self.answer(started)
     }
 }
 
 impl HyperTransport {
     /// Waits for a turn to send, then for the answer, all within the
-    /// call's timeout.
-    async fn answer(
-        &self,
-        responding: ResponseFuture,
-        proxy: Option<&ProxyUrl>,
-    ) -> Result<Response<Vec<u8>>, TransportError> {
-        // One deadline, and one timer, for the whole call: a call that waits
-        // for its turn has that much less time to get its answer.
-        let timeout = bounded(self.config.timeout);
-        let deadline = tokio::time::Instant::now() + timeout;
-        let mut queued = true;
-        let call = async {
-            let turns = &*self.in_flight;
-            let _turn = match turns.semaphore.try_acquire() {
-                Ok(turn) => turn,
-                Err(TryAcquireError::NoPermits) => {
-                    let _waiting = Waiting::count(&turns.waiting);
-                    let turn = turns.semaphore.acquire().await.map_err(|_| shut_down())?;
-                    // A turn that came only as the deadline passed (freed by
-                    // calls timing out at the same moment) is no turn: the
-                    // request is not sent, and the call says it waited.
-                    if tokio::time::Instant::now() >= deadline {
-                        return Err(wording::no_turn_within(timeout, self.config.max_in_flight));
+    /// call's timeout; or fails at once as `started` did.
+    // Not an `async fn`, which would keep its arguments twice in its future.
+    #[allow(clippy::manual_async_fn)]
+    fn answer<'a>(
+        &'a self,
+        started: Result<(ResponseFuture, Option<&'a ProxyUrl>), TransportError>,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send + 'a {
+        async move {
+            let (responding, proxy) = started?;
+            // One deadline, and one timer, for the whole call: a call that waits
+            // for its turn has that much less time to get its answer.
+            let timeout = bounded(self.config.timeout);
+            let deadline = tokio::time::Instant::now() + timeout;
+            let mut queued = true;
+            let call = async {
+                let turns = &*self.in_flight;
+                let _turn = match turns.semaphore.try_acquire() {
+                    Ok(turn) => turn,
+                    Err(TryAcquireError::NoPermits) => {
+                        let _waiting = Waiting::count(&turns.waiting);
+                        let turn = turns.semaphore.acquire().await.map_err(|_| shut_down())?;
+                        // A turn that came only as the deadline passed (freed by
+                        // calls timing out at the same moment) is no turn: the
+                        // request is not sent, and the call says it waited.
+                        if tokio::time::Instant::now() >= deadline {
+                            return Err(wording::no_turn_within(
+                                timeout,
+                                self.config.max_in_flight,
+                            ));
+                        }
+                        turn
                     }
-                    turn
+                    // The semaphore is never closed.
+                    Err(TryAcquireError::Closed) => return Err(shut_down()),
+                };
+                queued = false;
+                let result = self.exchange(responding, proxy).await;
+                // hyper-util hands a connection back to its pool from a task of
+                // its own once the connection has finished the response. When a
+                // call is waiting for a turn, ours may be the one it gets: let
+                // that task run first, so the waiter finds the connection idle
+                // instead of opening another. (A connection whose response
+                // arrived in one read is back already; with nobody waiting there
+                // is no pause.)
+                if turns.waiting.load(Ordering::Relaxed) > 0 {
+                    tokio::task::yield_now().await;
                 }
-                // The semaphore is never closed.
-                Err(TryAcquireError::Closed) => return Err(shut_down()),
+                result
             };
-            queued = false;
-            let result = self.exchange(responding, proxy).await;
-            // hyper-util hands a connection back to its pool from a task of
-            // its own once the connection has finished the response. When a
-            // call is waiting for a turn, ours may be the one it gets: let
-            // that task run first, so the waiter finds the connection idle
-            // instead of opening another. (A connection whose response
-            // arrived in one read is back already; with nobody waiting there
-            // is no pause.)
-            if turns.waiting.load(Ordering::Relaxed) > 0 {
-                tokio::task::yield_now().await;
-            }
-            result
-        };
-        let outcome = tokio::time::timeout_at(deadline, call).await;
-        let result = match outcome {
-            Ok(result) => result,
-            Err(_) if queued => Err(wording::no_turn_within(timeout, self.config.max_in_flight)),
-            Err(_) => Err(wording::no_response_within(timeout)),
-        };
-        mark_proxy(result, proxy)
+            let outcome = tokio::time::timeout_at(deadline, call).await;
+            let result = match outcome {
+                Ok(result) => result,
+                Err(_) if queued => {
+                    Err(wording::no_turn_within(timeout, self.config.max_in_flight))
+                }
+                Err(_) => Err(wording::no_response_within(timeout)),
+            };
+            mark_proxy(result, proxy)
+        }
     }
 }
 
