@@ -10,7 +10,7 @@ use http::header::LOCATION;
 use http::{Method, Request, Response, StatusCode, Uri};
 use url::Url;
 
-use crate::machine::retry::{Attempt, Outcome, RetryDecision, RetryPolicy};
+use crate::machine::retry::{Attempt, Outcome, RetryDecision, RetryPolicy, is_safe};
 use crate::model::error::{Error, ErrorKind};
 use crate::model::transport_error::TransportError;
 use crate::wire::request::Address;
@@ -87,6 +87,14 @@ impl<T> Exchange<T> {
         decode: Decode<T>,
         policy: RetryPolicy,
     ) -> Self {
+        // What a resend rebuilds must be the request itself: checked in
+        // every debug build, so a request builder that adds a header or a
+        // body to a GET fails the tests instead of losing it on a retry.
+        debug_assert!(
+            !is_safe(request.method())
+                || (request.body().is_empty() && *request.headers() == address.headers()),
+            "a request that may be sent again is not the one Address::resend rebuilds"
+        );
         Exchange {
             address,
             target: Target::Built(request),

@@ -136,7 +136,7 @@ impl Address {
     /// a request or its HTTP client adds (`Content-Type`, `Host`): a copy
     /// of a full map would have to grow, moving every entry, when hyper
     /// adds `Host`.
-    fn headers(&self) -> HeaderMap {
+    pub(crate) fn headers(&self) -> HeaderMap {
         let mut headers = HeaderMap::with_capacity(6);
         headers.insert(ACCEPT, JSON);
         headers.insert(USER_AGENT, self.user_agent.clone());
