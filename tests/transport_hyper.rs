@@ -418,10 +418,12 @@ async fn many_concurrent_calls_share_a_few_connections() {
         "hyper: 200 concurrent calls opened {opened} connection(s) in {:?}",
         started.elapsed()
     );
-    // One connection per request in flight, give or take a connection not
-    // yet back in the pool when the next request looked for one.
+    // One connection per request in flight, give or take a few not yet
+    // back in the pool when the next request looked for one (65-70 seen
+    // with the default limit of 64).
+    let limit = TransportConfig::DEFAULT_MAX_IN_FLIGHT;
     assert!(
-        opened <= 2 * TransportConfig::DEFAULT_MAX_IN_FLIGHT,
+        opened <= limit + limit / 2,
         "{opened} connections for 200 calls"
     );
 
