@@ -127,6 +127,15 @@ impl<T> CallMachine<T> {
     pub(crate) fn set_policy(&mut self, policy: RetryPolicy) {
         self.exchange.set_policy(policy);
     }
+
+    /// The answer to a poll with a request out, or a second poll of a
+    /// finished call.
+    fn out_of_turn(&self) -> Next<T> {
+        Next::Done(Err(Error::invalid_request(format!(
+            "{} was polled out of turn",
+            self.operation
+        ))))
+    }
 }
 
 impl<T> Machine for CallMachine<T> {
@@ -142,16 +151,11 @@ impl<T> Machine for CallMachine<T> {
             }
             // The guard keeps a driver from polling here; a listing only
             // polls its page between answers, once per result.
-            CallState::Done(result) => Next::Done(result.take().unwrap_or_else(|| {
-                Err(Error::invalid_request(format!(
-                    "{} was polled out of turn",
-                    self.operation
-                )))
-            })),
-            CallState::InFlight => Next::Done(Err(Error::invalid_request(format!(
-                "{} was polled out of turn",
-                self.operation
-            )))),
+            CallState::Done(result) => match result.take() {
+                Some(result) => Next::Done(result),
+                None => self.out_of_turn(),
+            },
+            CallState::InFlight => self.out_of_turn(),
         }
     }
 

@@ -146,14 +146,9 @@ impl<T> Exchange<T> {
     pub(crate) fn next_request(&mut self, now: Instant) -> Request<Vec<u8>> {
         self.started.get_or_insert(now);
         self.sends += 1;
-        let sent = match &self.target {
-            Target::Sent { method, uri } => {
-                return self.address.resend(method.clone(), uri.clone());
-            }
-            Target::Built(request) => Target::Sent {
-                method: request.method().clone(),
-                uri: request.uri().clone(),
-            },
+        let sent = Target::Sent {
+            method: self.method().clone(),
+            uri: self.uri().clone(),
         };
         match std::mem::replace(&mut self.target, sent) {
             Target::Built(request) => request,
