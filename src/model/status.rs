@@ -55,13 +55,10 @@ impl ImageStatus {
             ("FAILED", ImageStatus::Failed),
             ("IMAGE_STATUS_UNKNOWN", ImageStatus::StatusUnknown),
         ];
-        // The API's own spelling first (an exact comparison is cheaper),
-        // then any case.
         KNOWN
-            .iter()
-            .find(|(name, _)| *name == s)
-            .or_else(|| KNOWN.iter().find(|(name, _)| name.eq_ignore_ascii_case(s)))
-            .map(|(_, status)| status.clone())
+            .into_iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map(|(_, status)| status)
     }
 }
 
