@@ -150,9 +150,7 @@ macro_rules! facade_methods {
             &$($lt)? self,
             create: &crate::CreateImage,
         ) -> $Out!(super::TaskHandle<$handle, Self>) {
-            let op = self.endpoint.create_image(create);
-            let task = self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())));
-            $($wrap)* { Ok(super::TaskHandle::new(self, task$($await)*?)) }
+            self.start_task(self.endpoint.create_image(create))
         }
 
         /// Starts deleting an image; never retried. A delete the server
@@ -161,7 +159,15 @@ macro_rules! facade_methods {
             &$($lt)? self,
             id: &crate::ImageId,
         ) -> $Out!(super::TaskHandle<$handle, Self>) {
-            let op = self.endpoint.delete_image(id);
+            self.start_task(self.endpoint.delete_image(id))
+        }
+
+        /// Runs the call that starts a task (a create or a delete) under
+        /// the client's policy, and hands back the task to wait for.
+        fn start_task$(<$lt>)?(
+            &$($lt)? self,
+            op: Result<crate::Call<crate::Task>, crate::Error>,
+        ) -> $Out!(super::TaskHandle<$handle, Self>) {
             let task = self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())));
             $($wrap)* { Ok(super::TaskHandle::new(self, task$($await)*?)) }
         }
