@@ -470,6 +470,15 @@ fn list_exchange(policy: RetryPolicy) -> Exchange<crate::ImageList> {
         .into_exchange()
 }
 
+/// A redirect answer with `status` to `location`.
+fn redirect(status: u16, location: &str) -> Response<Vec<u8>> {
+    Response::builder()
+        .status(status)
+        .header("location", location)
+        .body(vec![])
+        .unwrap()
+}
+
 /// What a driven exchange sent, waited and ended with.
 type Driven = (
     Vec<Request<Vec<u8>>>,
@@ -499,11 +508,7 @@ fn same_origin_redirect_is_followed_and_cross_origin_refused() {
     let (sent, waits, result) = drive(
         &mut ex,
         vec![
-            Ok(Response::builder()
-                .status(301)
-                .header("location", "/api/v1/b?x=1")
-                .body(vec![])
-                .unwrap()),
+            Ok(redirect(301, "/api/v1/b?x=1")),
             Ok(Response::new(br#"{"data":[]}"#.to_vec())),
         ],
     );
@@ -517,14 +522,7 @@ fn same_origin_redirect_is_followed_and_cross_origin_refused() {
         "https://h.example:444/x",
     ] {
         let mut ex = list_exchange(RetryPolicy::default());
-        let (sent, _, result) = drive(
-            &mut ex,
-            vec![Ok(Response::builder()
-                .status(307)
-                .header("location", location)
-                .body(vec![])
-                .unwrap())],
-        );
+        let (sent, _, result) = drive(&mut ex, vec![Ok(redirect(307, location))]);
         assert_eq!(sent.len(), 1);
         let err = result.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Redirect, "{location}");
@@ -574,12 +572,8 @@ fn redirects_count_no_attempt_and_refuse_credentials() {
     let mut ex = list_exchange(RetryPolicy::default());
     let start = Instant::now();
     let _ = ex.next_request(start);
-    let redirect = Response::builder()
-        .status(302)
-        .header("location", "/api/v1/b")
-        .body(vec![])
-        .unwrap();
-    match ex.handle(Ok(redirect), start, SystemTime::now(), 0.5) {
+    let same_origin = redirect(302, "/api/v1/b");
+    match ex.handle(Ok(same_origin), start, SystemTime::now(), 0.5) {
         Step::SendAgain { attempt, wait, .. } => {
             assert_eq!(attempt, 1);
             assert!(wait.is_zero());
@@ -587,11 +581,7 @@ fn redirects_count_no_attempt_and_refuse_credentials() {
         Step::Done(r) => panic!("not followed: {r:?}"),
     }
     let _ = ex.next_request(start);
-    let with_credentials = Response::builder()
-        .status(302)
-        .header("location", "https://user:pw@h.example/api/v1/c")
-        .body(vec![])
-        .unwrap();
+    let with_credentials = redirect(302, "https://user:pw@h.example/api/v1/c");
     match ex.handle(Ok(with_credentials), start, SystemTime::now(), 0.5) {
         Step::Done(Err(e)) => {
             assert_eq!(e.kind(), ErrorKind::Redirect);
@@ -625,11 +615,7 @@ fn resends_are_the_request_as_built() {
         vec![
             unavailable(),
             unavailable(),
-            Ok(Response::builder()
-                .status(302)
-                .header("location", "/api/v1/moved?page=2")
-                .body(vec![])
-                .unwrap()),
+            Ok(redirect(302, "/api/v1/moved?page=2")),
             Ok(Response::new(br#"{"data":[]}"#.to_vec())),
         ],
     );
