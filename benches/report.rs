@@ -16,11 +16,11 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use coxedge_images::{
-    ApiKey, Endpoint, ImageFilter, ImageId, ImageReference, ImageStatus, ListOptions, decode_image,
-    decode_image_list, resolve,
+    ApiKey, Endpoint, ImageFilter, ImageId, ImageReference, ImageStatus, ListOptions, Next,
+    Operation, RetryPolicy, decode_image, decode_image_list, resolve,
 };
 use http::Response;
 
@@ -481,6 +481,53 @@ fn ops_section() {
     );
 }
 
+/// A get answered 500 with a large HTML page, through the get's `Call`:
+/// the error keeps the body, with the API key searched for and redacted.
+/// Info only: no baseline does this.
+fn error_body_section() {
+    const PAGE_BYTES: usize = 8 * 1024 * 1024;
+    print_header("an error answer with a large body (time per answer; info only)");
+    let endpoint = endpoint();
+    let id: ImageId = "a8050b2b-39eb-4929-bce5-1af42055903e/ubuntu/v20201110"
+        .parse()
+        .expect("id");
+    let line = "<p>the server failed; nothing secret here</p>\n";
+    let page = line.repeat(PAGE_BYTES / line.len()).into_bytes();
+    let answer = |body: Vec<u8>| {
+        let mut call = endpoint
+            .get_image(&id)
+            .expect("call")
+            .with_retry_policy(RetryPolicy::never());
+        let now = Instant::now();
+        let Next::Send(_) = call.poll(now) else {
+            panic!("the call sent nothing");
+        };
+        let response = Response::builder()
+            .status(500)
+            .body(body)
+            .expect("response");
+        call.handle(Ok(response), now, SystemTime::now(), 0.5);
+        match call.poll(now) {
+            Next::Done(Err(error)) => error,
+            other => panic!("a 500 did not end the call: {other:?}"),
+        }
+    };
+    let mut contenders = [Contender::new(|iters| {
+        owned_decode(&page, iters, answer, |error| {
+            assert_eq!(error.body().map(<[u8]>::len), Some(page.len()));
+        })
+    })];
+    // At most 8 pages a batch: each is 8 MB, kept until the batch ends.
+    let t = interleaved(&mut contenders, 7, Duration::from_millis(20), 8).cpu;
+    print_row(&Row::info(
+        format!(
+            "Call::handle of a 500 with a {} MB HTML body (key searched, kept out)",
+            PAGE_BYTES / (1024 * 1024)
+        ),
+        format!("{}/answer", fmt_time(t.median(0))),
+    ));
+}
+
 /// Peak heap while decoding the 10 000-image list.
 fn memory_section() {
     print_header("memory: peak heap while decoding 10 000 images (counting allocator)");
@@ -596,6 +643,7 @@ fn main() {
     decode_section();
     decode_single_section();
     ops_section();
+    error_body_section();
     memory_section();
     e2e::section();
     cli::section();
