@@ -540,3 +540,50 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The body's bytes lose every occurrence of the key, left to right,
+    /// and nothing else; expected bodies are written out by hand.
+    #[test]
+    fn redacting_a_body_replaces_each_occurrence_of_the_key() {
+        let cases: [(&str, &str, &str); 7] = [
+            ("no key here", "KEY", "no key here"),
+            ("KEY", "KEY", "<redacted>"),
+            (
+                "a KEY b KEYKEY c",
+                "KEY",
+                "a <redacted> b <redacted><redacted> c",
+            ),
+            (
+                "KEYs at both ends: KEY",
+                "KEY",
+                "<redacted>s at both ends: <redacted>",
+            ),
+            ("aaa", "aa", "<redacted>a"),
+            ("partial KE", "KEY", "partial KE"),
+            ("anything", "", "anything"),
+        ];
+        for (body, key, expected) in cases {
+            let mut bytes = body.as_bytes().to_vec();
+            redact_bytes(&mut bytes, key.as_bytes());
+            assert_eq!(
+                String::from_utf8(bytes).unwrap(),
+                expected,
+                "{body:?} without {key:?}"
+            );
+        }
+        // A long body, the key well past its start and at its end.
+        let long = format!("{}KEY{}KEY", "x".repeat(5000), "y".repeat(3000));
+        let mut bytes = long.into_bytes();
+        redact_bytes(&mut bytes, b"KEY");
+        let expected = format!(
+            "{}<redacted>{}<redacted>",
+            "x".repeat(5000),
+            "y".repeat(3000)
+        );
+        assert_eq!(String::from_utf8(bytes).unwrap(), expected);
+    }
+}
