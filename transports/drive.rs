@@ -125,7 +125,6 @@ pub(crate) fn run_blocking<O: Operation>(
 /// where it lies, and no request or `Next` held across an `.await`: an
 /// `async fn` keeps its arguments twice in its future (as given and as
 /// locals), and every byte of the future is copied when a caller starts it.
-// Not an `async fn`, which would keep its arguments twice in its future.
 #[allow(clippy::manual_async_fn)]
 pub(crate) fn run_async<'w, O, SendFut, SleepFut>(
     mut op: Result<O, Error>,
