@@ -185,6 +185,19 @@ fn capture<R>(f: impl FnOnce() -> R) -> (R, Logs) {
     (result, Logs { records, text })
 }
 
+/// Runs `f` with a subscriber that wants only the events of `target`:
+/// no span, so every call's span is disabled.
+fn capture_only<R>(target: &'static str, f: impl FnOnce() -> R) -> (R, Vec<Captured>) {
+    let capture = Capture::default();
+    let only = tracing_subscriber::filter::filter_fn(move |meta| {
+        meta.is_event() && meta.target() == target
+    });
+    let subscriber = tracing_subscriber::registry().with(capture.clone().with_filter(only));
+    let result = tracing::subscriber::with_default(subscriber, f);
+    let records = capture.0.lock().unwrap().clone();
+    (result, records)
+}
+
 struct Sink(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Sink {
@@ -405,6 +418,68 @@ fn every_log_line_of_an_async_run_is_clean_and_counted() {
         })
     });
     check_simulator_run("hyper", &sim, &logs);
+}
+
+/// A subscriber may want a call's events and not its span (a filter such
+/// as `coxedge_images::retry=info` alone): the events are still emitted,
+/// each under its own target, on both transports.
+#[test]
+fn events_are_logged_when_only_their_target_is_wanted() {
+    let targets = [
+        "coxedge_images",
+        "coxedge_images::http",
+        "coxedge_images::retry",
+        "coxedge_images::task",
+        "coxedge_images::page",
+    ];
+    for target in targets {
+        let sim = simulator();
+        sim.inject(echoing_503());
+        let client = Client::ureq_with(sim.endpoint(), support::config())
+            .unwrap()
+            .with_retry_policy(policy(3));
+        let ((), blocking) = capture_only(target, || {
+            client
+                .list_all_images(&ListOptions::new().page(1, 1))
+                .expect("list");
+            let handle = client
+                .create_image(&CreateImage::new("fam", "v1", "workload-1", "instance-1"))
+                .expect("create");
+            handle.with_poll_policy(fast_polls()).wait().expect("wait");
+        });
+        let sim = simulator();
+        sim.inject(echoing_503());
+        let ((), tokio) = capture_only(target, || {
+            current_thread_runtime().block_on(async {
+                let client = AsyncClient::hyper_with(sim.endpoint(), support::config())
+                    .unwrap()
+                    .with_retry_policy(policy(3));
+                client
+                    .list_all_images(&ListOptions::new().page(1, 1))
+                    .await
+                    .expect("list");
+                let handle = client
+                    .create_image(&CreateImage::new("fam", "v1", "workload-1", "instance-1"))
+                    .await
+                    .expect("create");
+                handle
+                    .with_poll_policy(fast_polls())
+                    .wait()
+                    .await
+                    .expect("wait");
+            })
+        });
+        for (transport, records) in [("ureq", blocking), ("hyper", tokio)] {
+            assert!(
+                !records.is_empty(),
+                "{transport}: no event of {target} was logged"
+            );
+            for record in &records {
+                assert_eq!(record.kind, "event", "{transport}: {record:?}");
+                assert_eq!(record.target, target, "{transport}: {record:?}");
+            }
+        }
+    }
 }
 
 #[test]

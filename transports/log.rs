@@ -82,6 +82,7 @@ mod enabled {
     use http::{HeaderMap, HeaderName, Request, Response, Uri, header};
     use tracing::field::Empty;
     use tracing::instrument::Instrument;
+    use tracing::level_filters::LevelFilter;
     use tracing::{Level, Span};
 
     use super::{REDACTED, looks_secret, redact_query};
@@ -105,6 +106,17 @@ mod enabled {
         body_bytes: usize,
         /// The proxy (`host:port`) the last request went through.
         proxy: Option<String>,
+        /// Nobody records the span or any event of this call: every method
+        /// returns at once (no clock reads, no copies of the key).
+        quiet: bool,
+    }
+
+    /// Whether nothing a call logs could be recorded: no subscriber takes
+    /// anything as verbose as INFO, the level of the call's span and of its
+    /// least verbose event. (Asking per target instead would miss filters
+    /// that look at more than the target and level.) Asked once per call.
+    fn nobody_listens() -> bool {
+        LevelFilter::current() < LevelFilter::INFO
     }
 
     impl CallLog {
@@ -124,6 +136,7 @@ mod enabled {
                 body_bytes = Empty,
             );
             CallLog {
+                quiet: nobody_listens(),
                 span,
                 started: None,
                 sent_at: None,
@@ -149,6 +162,9 @@ mod enabled {
 
         /// A request is about to go.
         pub(crate) fn sending(&mut self, request: &Request<Vec<u8>>, clock: &dyn Clock) {
+            if self.quiet {
+                return;
+            }
             let now = clock.now();
             self.started.get_or_insert(now);
             if let Some(key) = request.headers().get(&API_KEY_HEADER) {
@@ -186,6 +202,9 @@ mod enabled {
         /// The answer (or failure) to the request just sent: its status
         /// line and headers at TRACE.
         pub(crate) fn answered(&mut self, answer: &Result<Response<Vec<u8>>, TransportError>) {
+            if self.quiet {
+                return;
+            }
             self.proxy = match answer {
                 Ok(response) => response
                     .extensions()
@@ -233,6 +252,9 @@ mod enabled {
         /// request's own (from [`sending`](Self::sending) to `now`), which
         /// the core's event (time since the first request) does not give.
         pub(crate) fn event(&mut self, event: &Event, clock: &dyn Clock) {
+            if self.quiet {
+                return;
+            }
             let now = clock.now();
             let _entered = self.span.enter();
             match event {
@@ -378,6 +400,9 @@ mod enabled {
 
         /// The call is over: the span records its final values.
         pub(crate) fn finish<T>(&self, result: &Result<T, Error>, clock: &dyn Clock) {
+            if self.quiet {
+                return;
+            }
             let now = clock.now();
             let elapsed = self
                 .started
