@@ -36,12 +36,21 @@ fn raw_hyper() -> RawHyper {
         .build_http()
 }
 
+/// The `User-Agent` our client sends, which the raw hyper client sends too.
+const USER_AGENT: &str = concat!("coxedge-images/", env!("CARGO_PKG_VERSION"));
+
+/// The raw hyper-util call: the same request on the wire as ours (the key,
+/// `Accept` and `User-Agent`; ureq adds the last two by itself, hyper does
+/// not), so that both sides do the same exchange and only the clients'
+/// own work differs.
 async fn raw_hyper_get<T: serde::de::DeserializeOwned>(
     client: &RawHyper,
     url: &str,
     key: &str,
 ) -> T {
     let request = http::Request::get(url)
+        .header(http::header::ACCEPT, "application/json")
+        .header(http::header::USER_AGENT, USER_AGENT)
         .header("MC-Api-Key", key)
         .body(Full::new(Bytes::new()))
         .expect("request");
@@ -181,12 +190,29 @@ pub fn section() {
         .uri()
         .to_string();
     let list_len = body_len(&list_url, &key);
+    // The raw hyper client sends what ours sends, no more and no less.
+    let ours_sends: Vec<(String, String)> = endpoint
+        .get_image_request(&id)
+        .expect("request")
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_str().expect("text").to_owned()))
+        .collect();
+    assert_eq!(
+        ours_sends,
+        [
+            ("accept".to_owned(), "application/json".to_owned()),
+            ("user-agent".to_owned(), USER_AGENT.to_owned()),
+            ("mc-api-key".to_owned(), key.clone()),
+        ],
+        "the raw hyper baseline must send the headers ours sends"
+    );
 
     println!();
     println!(
         "   simulator on {} (plain HTTP/1.1, its own thread); list = {} images ({:.1} kB), get = 1 image.\n   \
          ours: the crate's client (builds the request, sends, decodes into Image); raw: the same library \
-         with one reused client/agent (not ureq::get(), which makes an agent, so a connection, per call),\n   GET of the same URL with MC-Api-Key, serde_json into the typed \
+         with one reused client/agent (not ureq::get(), which makes an agent, so a connection, per call),\n   GET of the same URL with the same headers as ours (MC-Api-Key, Accept, User-Agent; ureq adds the last two itself), serde_json into the typed \
          derive (same checks as ours). ratio = ours time / raw time (median of per-round ratios).",
         sim.local_addr(),
         listed.len(),
