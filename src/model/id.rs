@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::model::segment::{SegmentProblem, check_segment};
+use crate::model::segment::{SegmentProblem, check_no_slash_segment, check_segment};
 
 /// The identifier of an image: `stackId/family/tag`.
 ///
@@ -39,22 +39,25 @@ impl ImageId {
         })
     }
 
-    /// Parses `stackId/family/tag` without allocating more than the result.
+    /// Parses `stackId/family/tag` without allocating more than the result,
+    /// in one pass over the text: it finds the first two slashes and
+    /// whether the tag holds another, then checks the parts in order.
     fn parse(s: &str) -> Result<Self, ParseIdError> {
         let err = |part, problem| ParseIdError::new(IdKind::ImageId, s, part, problem);
-        let first = s.find('/').ok_or_else(|| {
-            ParseIdError::with_reason(IdKind::ImageId, s, "must be stackId/family/tag")
-        })?;
-        let rest = &s[first + 1..];
-        let second = first
-            + 1
-            + rest.find('/').ok_or_else(|| {
-                ParseIdError::with_reason(IdKind::ImageId, s, "must be stackId/family/tag")
-            })?;
+        let malformed =
+            || ParseIdError::with_reason(IdKind::ImageId, s, "must be stackId/family/tag");
+        let mut slashes = s.bytes().enumerate().filter(|&(_, b)| b == b'/');
+        let (first, _) = slashes.next().ok_or_else(malformed)?;
+        let (second, _) = slashes.next().ok_or_else(malformed)?;
+        let tag_has_slash = slashes.next().is_some();
         let (stack_id, family, tag) = (&s[..first], &s[first + 1..second], &s[second + 1..]);
-        check_segment(stack_id).map_err(|p| err("stack id", p))?;
-        check_segment(family).map_err(|p| err("family", p))?;
-        check_segment(tag).map_err(|p| err("tag", p))?;
+        // The stack id and family end at the first two slashes, so hold none.
+        check_no_slash_segment(stack_id).map_err(|p| err("stack id", p))?;
+        check_no_slash_segment(family).map_err(|p| err("family", p))?;
+        if tag_has_slash {
+            return Err(err("tag", SegmentProblem::Slash));
+        }
+        check_no_slash_segment(tag).map_err(|p| err("tag", p))?;
         Ok(ImageId {
             raw: s.to_owned(),
             first_slash: first,

@@ -24,10 +24,17 @@ impl SegmentProblem {
 /// not empty, no `/`, and not a dot segment (`url` and every server
 /// normalise `.` and `..` away, even percent-encoded).
 pub(crate) fn check_segment(value: &str) -> Result<(), SegmentProblem> {
+    if !value.is_empty() && value.contains('/') {
+        return Err(SegmentProblem::Slash);
+    }
+    check_no_slash_segment(value)
+}
+
+/// [`check_segment`] for a value known to hold no `/` (a part found
+/// between slashes).
+pub(crate) fn check_no_slash_segment(value: &str) -> Result<(), SegmentProblem> {
     if value.is_empty() {
         Err(SegmentProblem::Empty)
-    } else if value.contains('/') {
-        Err(SegmentProblem::Slash)
     } else if value == "." || value == ".." {
         Err(SegmentProblem::DotSegment)
     } else {
