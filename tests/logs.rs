@@ -21,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use connect_proxy::ConnectProxy;
 use coxedge_images::simulator::{Fault, FaultAction, Simulator};
+use coxedge_images::transports::hyper::HyperClient;
 use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
 use coxedge_images::{
     API_KEY_HEADER, CreateImage, Endpoint, Error, ListOptions, Next, Operation, PollPolicy,
@@ -284,10 +285,39 @@ fn calls_blocking(client: &Client<impl coxedge_images::transports::Transport>) {
     client
         .get_image(&support::seed_id("ubuntu", "v20201110"))
         .expect_err("403");
+    create_and_wait(client);
+}
+
+/// Creates an image and waits for its task, blocking.
+fn create_and_wait(client: &Client<impl coxedge_images::transports::Transport>) {
     let handle = client
         .create_image(&CreateImage::new("fam", "v1", "workload-1", "instance-1"))
         .expect("create");
     handle.with_poll_policy(fast_polls()).wait().expect("wait");
+}
+
+/// [`calls_blocking`] on an async client.
+async fn calls_async(client: &HyperClient) {
+    let list = client.list_images(&ListOptions::new()).await.expect("list");
+    assert_eq!(list.images.len(), 2);
+    client
+        .get_image(&support::seed_id("ubuntu", "v20201110"))
+        .await
+        .expect_err("403");
+    create_and_wait_async(client).await;
+}
+
+/// [`create_and_wait`] on an async client.
+async fn create_and_wait_async(client: &HyperClient) {
+    let handle = client
+        .create_image(&CreateImage::new("fam", "v1", "workload-1", "instance-1"))
+        .await
+        .expect("create");
+    handle
+        .with_poll_policy(fast_polls())
+        .wait()
+        .await
+        .expect("wait");
 }
 
 /// The checks of one simulator run: secrets, and the counts against the
@@ -400,21 +430,7 @@ fn every_log_line_of_an_async_run_is_clean_and_counted() {
             let client = AsyncClient::hyper_with(sim.endpoint(), support::config())
                 .unwrap()
                 .with_retry_policy(policy(3));
-            let list = client.list_images(&ListOptions::new()).await.expect("list");
-            assert_eq!(list.images.len(), 2);
-            client
-                .get_image(&support::seed_id("ubuntu", "v20201110"))
-                .await
-                .expect_err("403");
-            let handle = client
-                .create_image(&CreateImage::new("fam", "v1", "workload-1", "instance-1"))
-                .await
-                .expect("create");
-            handle
-                .with_poll_policy(fast_polls())
-                .wait()
-                .await
-                .expect("wait");
+            calls_async(&client).await;
         })
     });
     check_simulator_run("hyper", &sim, &logs);
@@ -442,10 +458,7 @@ fn events_are_logged_when_only_their_target_is_wanted() {
             client
                 .list_all_images(&ListOptions::new().page(1, 1))
                 .expect("list");
-            let handle = client
-                .create_image(&CreateImage::new("fam", "v1", "workload-1", "instance-1"))
-                .expect("create");
-            handle.with_poll_policy(fast_polls()).wait().expect("wait");
+            create_and_wait(&client);
         });
         let sim = simulator();
         sim.inject(echoing_503());
@@ -458,15 +471,7 @@ fn events_are_logged_when_only_their_target_is_wanted() {
                     .list_all_images(&ListOptions::new().page(1, 1))
                     .await
                     .expect("list");
-                let handle = client
-                    .create_image(&CreateImage::new("fam", "v1", "workload-1", "instance-1"))
-                    .await
-                    .expect("create");
-                handle
-                    .with_poll_policy(fast_polls())
-                    .wait()
-                    .await
-                    .expect("wait");
+                create_and_wait_async(&client).await;
             })
         });
         for (transport, records) in [("ureq", blocking), ("hyper", tokio)] {
