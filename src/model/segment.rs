@@ -24,7 +24,7 @@ impl SegmentProblem {
 /// not empty, no `/`, and not a dot segment (`url` and every server
 /// normalise `.` and `..` away, even percent-encoded).
 pub(crate) fn check_segment(value: &str) -> Result<(), SegmentProblem> {
-    if !value.is_empty() && value.contains('/') {
+    if value.contains('/') {
         return Err(SegmentProblem::Slash);
     }
     check_no_slash_segment(value)
