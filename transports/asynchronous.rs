@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
-use super::drive::{Clock, Random, SystemClock, World, run_async};
+use super::drive::{Clock, Random, StopEvents, SystemClock, World, run_async};
 use super::facade::{Observer, TaskHandle, facade_methods};
 use super::jitter::Jitter;
+use crate::machine::operation::Quiet;
 use crate::{Endpoint, Error, Operation, RetryPolicy, Task, TransportError};
 
 /// Sends one request and resolves to its response.
@@ -160,15 +161,17 @@ macro_rules! async_facade {
                 &'c self,
                 op: O,
             ) -> impl Future<Output = Result<O::Output, Error>> + use<'c, O, T, S> {
-                self.drive(Ok(op))
+                self.drive(Ok(op), |_| {})
             }
 
-            /// Runs `op`, or ends with the error building it gave: the
+            /// Runs `op`, or ends with the error building it gave
+            /// (`stop_events` tells it when nobody reads its events): the
             /// driver's own future, with no layer around it (each layer
             /// would copy the whole future once more as it starts).
             fn drive<'c, O: Operation + 'c>(
                 &'c self,
                 op: Result<O, Error>,
+                stop_events: StopEvents<O>,
             ) -> impl Future<Output = Result<O::Output, Error>> + use<'c, O, T, S> {
                 let world = World {
                     clock: &*self.clock,
@@ -177,7 +180,7 @@ macro_rules! async_facade {
                 };
                 let send = move |request| self.transport.send(request);
                 let sleep = move |duration| self.sleeper.sleep(duration);
-                run_async(op, world, send, sleep)
+                run_async(op, stop_events, world, send, sleep)
             }
         }
 
@@ -188,7 +191,7 @@ macro_rules! async_facade {
             /// [`Event::TaskPolled`](crate::Event::TaskPolled).
             pub async fn wait(self) -> Result<Task, Error> {
                 let wait = self.client.endpoint.wait_for_task(self.task, self.policy);
-                self.client.run(wait).await
+                self.client.drive(Ok(wait), Quiet::stop_events).await
             }
         }
     };

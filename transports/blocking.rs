@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use http::{Request, Response};
 
-use super::drive::{Clock, Random, Sleep, SystemClock, World, run_blocking};
+use super::drive::{Clock, Random, Sleep, StopEvents, SystemClock, World, run_blocking};
 use super::facade::{Observer, TaskHandle, facade_methods};
 use super::jitter::Jitter;
+use crate::machine::operation::Quiet;
 use crate::{Endpoint, Error, Operation, RetryPolicy, Task, TransportError};
 
 /// A blocking method's return type: the value itself, or why not.
@@ -89,17 +90,28 @@ impl<T: Transport> Client<T> {
     /// [`on_event`](Self::on_event) observer. The operation's own retry
     /// policy applies (the client's is applied by the methods above).
     pub fn run<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
-        self.drive(Ok(op))
+        self.drive(Ok(op), |_| {})
     }
 
-    /// Runs `op`, or returns the error building it gave.
-    fn drive<O: Operation>(&self, op: Result<O, Error>) -> Result<O::Output, Error> {
+    /// Runs `op`, or returns the error building it gave; `stop_events`
+    /// tells it when nobody reads its events.
+    fn drive<O: Operation>(
+        &self,
+        op: Result<O, Error>,
+        stop_events: StopEvents<O>,
+    ) -> Result<O::Output, Error> {
         let world = World {
             clock: &*self.clock,
             random: &*self.random,
             observer: self.observer.as_ref(),
         };
-        run_blocking(op?, &world, |r| self.transport.send(r), &*self.sleep)
+        run_blocking(
+            op?,
+            stop_events,
+            &world,
+            |r| self.transport.send(r),
+            &*self.sleep,
+        )
     }
 }
 
@@ -110,6 +122,6 @@ impl<T: Transport> TaskHandle<'_, Client<T>> {
     /// [`Event::TaskPolled`](crate::Event::TaskPolled).
     pub fn wait(self) -> Result<Task, Error> {
         let wait = self.client.endpoint.wait_for_task(self.task, self.policy);
-        self.client.run(wait)
+        self.client.drive(Ok(wait), Quiet::stop_events)
     }
 }

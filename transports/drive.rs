@@ -78,6 +78,18 @@ pub(crate) struct World<'a> {
     pub(crate) observer: Option<&'a Observer>,
 }
 
+/// How a driver tells an operation that nobody reads its events, so that
+/// it builds none: [`Quiet::stop_events`](crate::machine::operation::Quiet)
+/// for the crate's own operations, nothing for any other.
+pub(crate) type StopEvents<O> = fn(&mut O);
+
+/// Stops `op`'s events when neither the observer nor the log takes them.
+fn stop_unheard<O>(op: &mut O, stop_events: StopEvents<O>, log: &CallLog, world: &World<'_>) {
+    if world.observer.is_none() && log.is_quiet() {
+        stop_events(op);
+    }
+}
+
 /// Drains `op`'s events, passing each to the log and the observer.
 fn drain<O: Operation>(op: &mut O, log: &mut CallLog, world: &World<'_>) {
     while let Some(event) = op.poll_event() {
@@ -91,11 +103,13 @@ fn drain<O: Operation>(op: &mut O, log: &mut CallLog, world: &World<'_>) {
 /// Drives `op` to its end, blocking.
 pub(crate) fn run_blocking<O: Operation>(
     mut op: O,
+    stop_events: StopEvents<O>,
     world: &World<'_>,
     send: impl Fn(Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError>,
     sleep: &dyn Sleep,
 ) -> Result<O::Output, Error> {
     let mut log = CallLog::start();
+    stop_unheard(&mut op, stop_events, &log, world);
     loop {
         let next = op.poll(world.clock.now());
         drain(&mut op, &mut log, world);
@@ -128,6 +142,7 @@ pub(crate) fn run_blocking<O: Operation>(
 #[allow(clippy::manual_async_fn)]
 pub(crate) fn run_async<'w, O, SendFut, SleepFut>(
     mut op: Result<O, Error>,
+    stop_events: StopEvents<O>,
     world: World<'w>,
     send: impl Fn(Request<Vec<u8>>) -> SendFut + 'w,
     sleep: impl Fn(Duration) -> SleepFut + 'w,
@@ -143,6 +158,7 @@ where
             Err(error) => return Err(error),
         };
         let mut log = CallLog::start();
+        stop_unheard(op, stop_events, &log, &world);
         loop {
             let next = op.poll(world.clock.now());
             drain(op, &mut log, &world);

@@ -111,7 +111,7 @@ macro_rules! facade_methods {
             options: &crate::ListOptions,
         ) -> $Out!(crate::ImageList) {
             let op = self.endpoint.list_images(options);
-            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())), Quiet::stop_events)
         }
 
         /// Lists every image, following the server's pages (see
@@ -121,7 +121,7 @@ macro_rules! facade_methods {
             options: &crate::ListOptions,
         ) -> $Out!(crate::ImageList) {
             let op = self.endpoint.list_all_images(options);
-            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())), Quiet::stop_events)
         }
 
         /// Fetches one image.
@@ -130,7 +130,7 @@ macro_rules! facade_methods {
             id: &crate::ImageId,
         ) -> $Out!(crate::Image) {
             let op = self.endpoint.get_image(id);
-            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())), Quiet::stop_events)
         }
 
         /// Lists every image and picks the one `reference` names (see
@@ -140,7 +140,7 @@ macro_rules! facade_methods {
             reference: &crate::ImageReference,
         ) -> $Out!(Option<crate::Image>) {
             let op = self.endpoint.resolve(reference);
-            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())), Quiet::stop_events)
         }
 
         /// Starts creating a custom image; the handle's `wait` waits for
@@ -168,7 +168,7 @@ macro_rules! facade_methods {
             &$($lt)? self,
             op: Result<crate::Call<crate::Task>, crate::Error>,
         ) -> $Out!(super::TaskHandle<$handle, Self>) {
-            let task = self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())));
+            let task = self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())), Quiet::stop_events);
             $($wrap)* { Ok(super::TaskHandle::new(self, task$($await)*?)) }
         }
 
@@ -178,7 +178,7 @@ macro_rules! facade_methods {
             id: &crate::TaskId,
         ) -> $Out!(crate::Task) {
             let op = self.endpoint.get_task(id);
-            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())))
+            self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())), Quiet::stop_events)
         }
 
         /// A handle to wait for a task already known: one returned by

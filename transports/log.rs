@@ -150,6 +150,11 @@ mod enabled {
             }
         }
 
+        /// Whether nothing of this call is recorded, the events included.
+        pub(crate) fn is_quiet(&self) -> bool {
+            self.quiet
+        }
+
         /// Runs `f` inside the call's span.
         pub(crate) fn in_span<R>(&self, f: impl FnOnce() -> R) -> R {
             self.span.in_scope(f)
@@ -491,6 +496,10 @@ mod disabled {
         #[inline(always)]
         pub(crate) fn start() -> Self {
             CallLog
+        }
+        #[inline(always)]
+        pub(crate) fn is_quiet(&self) -> bool {
+            true
         }
         #[inline(always)]
         pub(crate) fn in_span<R>(&self, f: impl FnOnce() -> R) -> R {

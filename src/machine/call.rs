@@ -170,13 +170,15 @@ impl<T> Machine for CallMachine<T> {
             return;
         }
         let elapsed = now.saturating_duration_since(*self.started.get_or_insert(now));
-        self.events.push_back(answered(
-            self.operation,
-            &self.exchange,
-            &result,
-            self.exchange.attempt().max(1),
-            elapsed,
-        ));
+        self.events.report(|| {
+            answered(
+                self.operation,
+                &self.exchange,
+                &result,
+                self.exchange.attempt().max(1),
+                elapsed,
+            )
+        });
         match self.exchange.handle(result, now, wall, random) {
             Step::Done(result) => self.state = CallState::Done(Some(result)),
             Step::SendAgain {
@@ -184,13 +186,8 @@ impl<T> Machine for CallMachine<T> {
                 reason,
                 attempt,
             } => {
-                self.events.push_back(retrying(
-                    self.operation,
-                    &self.exchange,
-                    reason,
-                    attempt,
-                    wait,
-                ));
+                self.events
+                    .report(|| retrying(self.operation, &self.exchange, reason, attempt, wait));
                 self.state = CallState::Ready(Some(later(now, wait)));
             }
         }
@@ -198,5 +195,9 @@ impl<T> Machine for CallMachine<T> {
 
     fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    fn stop_events(&mut self) {
+        self.events.stop();
     }
 }

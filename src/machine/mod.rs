@@ -16,6 +16,8 @@ pub(crate) mod wait;
 #[cfg(test)]
 mod poller_tests;
 #[cfg(test)]
+mod quiet_tests;
+#[cfg(test)]
 mod retry_tests;
 #[cfg(test)]
 mod wait_limits_tests;

@@ -200,6 +200,18 @@ pub(crate) trait Machine {
     );
     /// The next event, oldest first.
     fn poll_event(&mut self) -> Option<Event>;
+    /// Builds no more events (see [`Quiet`]).
+    fn stop_events(&mut self);
+}
+
+/// An operation that can be told nobody will read its events, so that it
+/// builds none: a crate's facade says so when it has no observer and its
+/// request log takes nothing. The events are the only thing that changes;
+/// every decision and result stays the same.
+pub(crate) trait Quiet: Operation {
+    /// Builds no more events; [`Operation::poll_event`] gives `None` from
+    /// now on.
+    fn stop_events(&mut self);
 }
 
 /// Where a driver stands in the protocol with one operation.
@@ -330,13 +342,54 @@ macro_rules! guarded {
                 self.guard.poll_event()
             }
         }
+
+        impl$(<$T>)? crate::machine::operation::Quiet for $Type {
+            fn stop_events(&mut self) {
+                crate::machine::operation::Machine::stop_events(self.guard.machine_mut())
+            }
+        }
     };
 }
 
 pub(crate) use guarded;
 
-/// Events waiting for the driver.
-pub(crate) type Events = VecDeque<Event>;
+/// Events waiting for the driver, oldest first; or, once stopped, none
+/// built at all.
+#[derive(Debug, Default)]
+pub(crate) struct Events {
+    queue: VecDeque<Event>,
+    stopped: bool,
+}
+
+impl Events {
+    /// An empty queue that takes events.
+    pub(crate) fn new() -> Self {
+        Events::default()
+    }
+
+    /// Queues the event `make` builds; once stopped, `make` is not called.
+    pub(crate) fn report(&mut self, make: impl FnOnce() -> Event) {
+        if !self.stopped {
+            self.queue.push_back(make());
+        }
+    }
+
+    /// The oldest event not yet handed out.
+    pub(crate) fn pop_front(&mut self) -> Option<Event> {
+        self.queue.pop_front()
+    }
+
+    /// Builds no more events and drops those waiting.
+    pub(crate) fn stop(&mut self) {
+        self.stopped = true;
+        self.queue = VecDeque::new();
+    }
+
+    /// Whether events are still built.
+    pub(crate) fn taken(&self) -> bool {
+        !self.stopped
+    }
+}
 
 /// `text` with every occurrence of `key` replaced.
 pub(crate) fn redacted(mut text: String, key: &str) -> String {

@@ -200,7 +200,7 @@ impl ListAllMachine {
             self.asked.page_size = page_size(&self.asked, &page.metadata, received);
             self.metadata = Some(page.metadata);
         }
-        self.events.push_back(Event::Page {
+        self.events.report(|| Event::Page {
             operation: self.operation,
             page: self.page,
             received,
@@ -261,6 +261,9 @@ impl ListAllMachine {
         match page_call(&self.address, &self.asked, self.operation) {
             Ok(mut call) => {
                 call.set_policy(self.policy.clone());
+                if !self.events.taken() {
+                    call.stop_events();
+                }
                 self.current = call;
             }
             Err(e) => self.result = Some(Err(e)),
@@ -317,6 +320,11 @@ impl Machine for ListAllMachine {
             return Some(event);
         }
         self.events.pop_front()
+    }
+
+    fn stop_events(&mut self) {
+        self.current.stop_events();
+        self.events.stop();
     }
 }
 
@@ -390,5 +398,9 @@ impl Machine for ResolveMachine {
 
     fn poll_event(&mut self) -> Option<Event> {
         self.list.poll_event()
+    }
+
+    fn stop_events(&mut self) {
+        self.list.stop_events();
     }
 }

@@ -97,13 +97,15 @@ impl Machine for WaitMachine {
         let elapsed = now.saturating_duration_since(poller.started());
         // A poll is in progress whenever an answer is due.
         if let Some(exchange) = poller.exchange() {
-            self.events.push_back(answered(
-                "wait_for_task",
-                exchange,
-                &result,
-                poller.requests(),
-                elapsed,
-            ));
+            self.events.report(|| {
+                answered(
+                    "wait_for_task",
+                    exchange,
+                    &result,
+                    poller.requests(),
+                    elapsed,
+                )
+            });
         }
         poller.handle_response(result, now, wall, random);
         // A retry keeps its poll in progress.
@@ -111,9 +113,9 @@ impl Machine for WaitMachine {
             (poller.take_retry(), poller.exchange())
         {
             self.events
-                .push_back(retrying("wait_for_task", exchange, reason, attempt, wait));
+                .report(|| retrying("wait_for_task", exchange, reason, attempt, wait));
         }
-        self.events.push_back(Event::TaskPolled {
+        self.events.report(|| Event::TaskPolled {
             operation: "wait_for_task",
             task: poller.last().clone(),
             elapsed,
@@ -125,5 +127,9 @@ impl Machine for WaitMachine {
 
     fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    fn stop_events(&mut self) {
+        self.events.stop();
     }
 }
