@@ -10,7 +10,7 @@ use crate::{
 use http::{Method, Response};
 use proptest::prelude::*;
 
-fn endpoint() -> Endpoint {
+pub(super) fn endpoint() -> Endpoint {
     Endpoint::builder()
         .base_url("https://h.example/api/v2")
         .service("edge-services")
@@ -21,20 +21,20 @@ fn endpoint() -> Endpoint {
         .unwrap()
 }
 
-fn pending() -> Task {
+pub(super) fn pending() -> Task {
     Task::new("t-1".parse().unwrap(), TaskStatus::Pending)
 }
 
-type Answer = Result<Response<Vec<u8>>, TransportError>;
+pub(super) type Answer = Result<Response<Vec<u8>>, TransportError>;
 
-fn json(status: u16, body: &str) -> Answer {
+pub(super) fn json(status: u16, body: &str) -> Answer {
     Ok(Response::builder()
         .status(status)
         .body(body.as_bytes().to_vec())
         .unwrap())
 }
 
-fn top(status: &str) -> Answer {
+pub(super) fn top(status: &str) -> Answer {
     json(
         200,
         &format!(r#"{{"taskId": "t-1", "taskStatus": "{status}", "result": "r"}}"#),

@@ -6,36 +6,12 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use http::Response;
-
 use crate::machine::operation::Quiet;
-use crate::{
-    ApiKey, Endpoint, Event, ImageId, ListOptions, Next, PollPolicy, Task, TaskStatus,
-    TransportError, TransportErrorKind,
-};
-
-fn endpoint() -> Endpoint {
-    Endpoint::builder()
-        .base_url("https://h.example/api/v2")
-        .service("edge-services")
-        .environment("env")
-        .org_id("o1")
-        .api_key(ApiKey::new("canary-key").unwrap())
-        .build()
-        .unwrap()
-}
-
-type Answer = Result<Response<Vec<u8>>, TransportError>;
-
-fn answer(status: u16, body: &str) -> Answer {
-    Ok(Response::builder()
-        .status(status)
-        .body(body.as_bytes().to_vec())
-        .unwrap())
-}
+use crate::machine::poller_tests::{Answer, endpoint, json, pending, top};
+use crate::{Event, ImageId, ListOptions, Next, PollPolicy, TransportError, TransportErrorKind};
 
 fn unavailable() -> Answer {
-    answer(503, "busy")
+    json(503, "busy")
 }
 
 fn timed_out() -> Answer {
@@ -54,20 +30,13 @@ fn image(n: u32) -> String {
 /// Page `page` of a listing of four images, two a page.
 fn page(page: u32) -> Answer {
     let first = 2 * page - 1;
-    answer(
+    json(
         200,
         &format!(
             r#"{{"data": [{}, {}], "metadata": {{"recordCount": 4, "pageSize": 2, "pageCurrent": {page}}}}}"#,
             image(first),
             image(first + 1)
         ),
-    )
-}
-
-fn task(status: &str) -> Answer {
-    answer(
-        200,
-        &format!(r#"{{"taskId": "t-1", "taskStatus": "{status}", "result": "r"}}"#),
     )
 }
 
@@ -160,7 +129,7 @@ fn a_quiet_call_sends_and_ends_the_same_without_events() {
             vec![
                 unavailable(),
                 timed_out(),
-                answer(200, &format!(r#"{{"data": {}}}"#, image(1))),
+                json(200, &format!(r#"{{"data": {}}}"#, image(1))),
             ]
         },
         &["answered", "retrying", "answered", "retrying", "answered"],
@@ -190,11 +159,8 @@ fn a_quiet_listing_stays_quiet_on_every_page() {
 fn a_quiet_task_wait_polls_the_same_without_events() {
     let policy = PollPolicy::default();
     same_but_silent(
-        || {
-            let pending = Task::new("t-1".parse().unwrap(), TaskStatus::Pending);
-            endpoint().wait_for_task(pending, policy.clone())
-        },
-        || vec![task("PENDING"), unavailable(), task("SUCCESS")],
+        || endpoint().wait_for_task(pending(), policy.clone()),
+        || vec![top("PENDING"), unavailable(), top("SUCCESS")],
         &[
             "answered",
             "task polled",
