@@ -156,7 +156,9 @@ macro_rules! async_facade {
 
             /// Drives any [`Operation`] to its end: sends what it asks,
             /// sleeps until the instant it names, and passes its events to
-            /// the [`on_event`](Self::on_event) observer.
+            /// the [`on_event`](Self::on_event) observer. The operation
+            /// builds its events even when nothing takes them (the methods
+            /// above build none then).
             pub fn run<'c, O: Operation + 'c>(
                 &'c self,
                 op: O,

@@ -88,7 +88,9 @@ impl<T: Transport> Client<T> {
     /// Drives any [`Operation`] to its end: sends what it asks, sleeps
     /// until the instant it names, and passes its events to the
     /// [`on_event`](Self::on_event) observer. The operation's own retry
-    /// policy applies (the client's is applied by the methods above).
+    /// policy applies (the client's is applied by the methods above), and
+    /// it builds its events even when nothing takes them (the methods
+    /// above build none then).
     pub fn run<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
         self.drive(Ok(op), |_| {})
     }

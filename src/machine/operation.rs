@@ -386,7 +386,7 @@ impl Events {
     }
 
     /// Whether events are still built.
-    pub(crate) fn taken(&self) -> bool {
+    pub(crate) fn building(&self) -> bool {
         !self.stopped
     }
 }

@@ -261,7 +261,7 @@ impl ListAllMachine {
         match page_call(&self.address, &self.asked, self.operation) {
             Ok(mut call) => {
                 call.set_policy(self.policy.clone());
-                if !self.events.taken() {
+                if !self.events.building() {
                     call.stop_events();
                 }
                 self.current = call;
