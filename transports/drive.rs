@@ -182,3 +182,123 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Whether the drivers stop an operation's events: only when neither an
+    //! observer nor the request log takes them (no subscriber is set in
+    //! these unit tests, so the log takes nothing).
+
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::machine::operation::Quiet;
+    use crate::{ApiKey, Call, Endpoint, Event, Image};
+
+    /// A get whose driver's takings of events are counted.
+    struct Counted {
+        call: Call<Image>,
+        taken: Rc<Cell<usize>>,
+    }
+
+    impl Operation for Counted {
+        type Output = Image;
+        fn poll(&mut self, now: std::time::Instant) -> Next<Image> {
+            self.call.poll(now)
+        }
+        fn handle(
+            &mut self,
+            result: Result<Response<Vec<u8>>, TransportError>,
+            now: std::time::Instant,
+            wall: SystemTime,
+            random: f64,
+        ) {
+            self.call.handle(result, now, wall, random)
+        }
+        fn poll_event(&mut self) -> Option<Event> {
+            let event = self.call.poll_event();
+            self.taken
+                .set(self.taken.get() + usize::from(event.is_some()));
+            event
+        }
+    }
+
+    fn stop(op: &mut Counted) {
+        op.call.stop_events();
+    }
+
+    fn get() -> (Counted, Rc<Cell<usize>>) {
+        let endpoint = Endpoint::builder()
+            .base_url("https://h.example/api/v2")
+            .service("edge-services")
+            .environment("env")
+            .api_key(ApiKey::new("canary-key").unwrap())
+            .build()
+            .unwrap();
+        let call = endpoint.get_image(&"s/f/t".parse().unwrap()).unwrap();
+        let taken = Rc::new(Cell::new(0));
+        (
+            Counted {
+                call,
+                taken: Rc::clone(&taken),
+            },
+            taken,
+        )
+    }
+
+    /// The answer to the get, as the API's docs write it.
+    fn answer(_: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        let body = r#"{"data": {"id": "s/f/t", "slug": "x", "reference": "x/f:t",
+            "createdAt": "2020-11-10T20:34:00Z", "status": "READY"}}"#;
+        Ok(Response::new(body.as_bytes().to_vec()))
+    }
+
+    fn world(observer: Option<&Observer>) -> World<'_> {
+        World {
+            clock: &SystemClock,
+            random: &|| 0.5,
+            observer,
+        }
+    }
+
+    /// Runs the get on the blocking driver, then on the async one; gives
+    /// how many events each driver took from it.
+    fn takings(observer: Option<&Observer>, stop_events: StopEvents<Counted>) -> [usize; 2] {
+        let (op, blocking) = get();
+        run_blocking(op, stop_events, &world(observer), answer, &|_| {}).expect("get");
+        let (op, asynchronous) = get();
+        let run = run_async(
+            Ok(op),
+            stop_events,
+            world(observer),
+            |request| std::future::ready(answer(request)),
+            |_| std::future::ready(()),
+        );
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(run)
+            .expect("get");
+        [blocking.get(), asynchronous.get()]
+    }
+
+    #[test]
+    fn events_nobody_takes_are_stopped_and_an_observer_gets_them() {
+        // The control: an operation that is never stopped has its answer
+        // drained.
+        assert_eq!(takings(None, |_| {}), [1, 1]);
+        // Nobody takes them: the drivers stop them before the first poll.
+        assert_eq!(takings(None, stop), [0, 0]);
+        // An observer takes them: nothing is stopped, and it sees each.
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&seen);
+        let observer: Observer = Arc::new(move |event: &Event| {
+            assert!(matches!(event, Event::Answered { .. }));
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        assert_eq!(takings(Some(&observer), stop), [1, 1]);
+        assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 2);
+    }
+}
