@@ -16,11 +16,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant, SystemTime};
 
-use coxedge_images::simulator::Simulator;
 use coxedge_images::{
     CreateImage, Error, Event, ListOptions, Next, Operation, PollPolicy, TransportError,
     TransportErrorKind,
 };
+use coxedge_images_simulator::Simulator;
 use http::{Request, Response};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -139,7 +139,3 @@ pub use http;
 
 #[path = "../transports/mod.rs"]
 pub mod transports;
-
-#[cfg(feature = "simulator")]
-#[path = "../simulator/mod.rs"]
-pub mod simulator;

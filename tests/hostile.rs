@@ -10,7 +10,7 @@
 //! expected number of requests (retries included), every retry wait is the
 //! expected one, nothing contains the API key, and the call ended in bounded
 //! time. All rows run; the failures are reported together at the end.
-#![cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
+#![cfg(all(feature = "ureq", feature = "hyper"))]
 
 mod support;
 
@@ -21,13 +21,13 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use coxedge_images::simulator::{Fault, FaultAction, Simulator};
 use coxedge_images::transports::hyper::HyperClient;
 use coxedge_images::transports::{Client, TransportConfig};
 use coxedge_images::{
     Endpoint, Error, ErrorKind, Image, ImageId, ImageList, ImageStatus, ListOptions, RetryAfter,
     RetryPolicy, TransportErrorKind,
 };
+use coxedge_images_simulator::{Fault, FaultAction, Simulator};
 use http::{Method, StatusCode};
 use support::SEED_STACK_ID;
 use support::{

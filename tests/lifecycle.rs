@@ -1,12 +1,12 @@
 //! Create and delete custom images and wait for their tasks, through both
 //! bundled transports against the simulator.
-#![cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
+#![cfg(all(feature = "ureq", feature = "hyper"))]
 
 mod support;
 
 use std::time::Duration;
 
-use coxedge_images::simulator::{Fault, FaultAction, Simulator, TaskOutcome, TaskShape};
+use coxedge_images_simulator::{Fault, FaultAction, Simulator, TaskOutcome, TaskShape};
 
 /// The stack id the simulator gives the custom images it creates.
 const CUSTOM_STACK_ID: &str = "c0570000-5157-4e00-8000-00000000c0de";
@@ -231,4 +231,56 @@ fn list_all_images_follows_pages_on_both_transports() {
         .filter(|r| r.query_value("page_number").is_some())
         .count();
     assert_eq!(pages, 8);
+}
+
+/// A delete the server answers `204 No Content` (the shape some proxies and
+/// the v2 docs show), with no task to wait for.
+mod no_content {
+    use super::support::SEED_STACK_ID;
+    use super::*;
+    use coxedge_images::transports::TransportConfig;
+    use http::Method;
+
+    fn no_content() -> Fault {
+        Fault::always(FaultAction::Status {
+            status: StatusCode::NO_CONTENT,
+            retry_after: None,
+            body: Some(String::new()),
+        })
+        .on(Method::DELETE, "/")
+    }
+
+    fn ubuntu() -> ImageId {
+        format!("{SEED_STACK_ID}/ubuntu/v20201110").parse().unwrap()
+    }
+
+    #[test]
+    fn a_delete_answered_204_succeeds_and_its_wait_returns_at_once() {
+        let simulator = Simulator::start();
+        simulator.inject(no_content());
+        let client =
+            Client::ureq_with(simulator.endpoint(), TransportConfig::default().no_proxy()).unwrap();
+        let handle = client.delete_image(&ubuntu()).expect("a 204 is a success");
+        assert!(handle.task().id.is_none());
+        let task = handle.wait().expect("nothing to wait for");
+        assert!(task.status.is_terminal());
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let client = AsyncClient::hyper_with(
+                simulator.endpoint(),
+                TransportConfig::default().no_proxy(),
+            )
+            .unwrap();
+            let handle = client.delete_image(&ubuntu()).await.expect("204");
+            handle.wait().await.expect("nothing to wait for");
+        });
+        // Two deletes, and not one poll.
+        let requests = simulator.requests();
+        assert_eq!(requests.len(), 2, "{requests:?}");
+        assert!(requests.iter().all(|r| r.method == Method::DELETE));
+    }
 }

@@ -7,7 +7,7 @@
 //! retry; the connections must be pooled; and the process's resident memory
 //! must not grow without bound. The figures are printed (run with
 //! `--nocapture` to see them).
-#![cfg(all(feature = "hyper", feature = "simulator"))]
+#![cfg(feature = "hyper")]
 
 mod support;
 
@@ -16,12 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, Simulator};
 use coxedge_images::transports::hyper::{HyperTransport, TokioSleep};
 use coxedge_images::transports::{AsyncClient, TransportConfig};
 use coxedge_images::{
     Error, ErrorKind, Event, Image, ImageStatus, ListOptions, RetryPolicy, SYSTEM_SLUG,
 };
+use coxedge_images_simulator::{Fault, FaultAction, Simulator};
 use http::{Method, StatusCode};
 use support::SEED_STACK_ID;
 use support::{IMAGES, multi_thread_runtime, seed_id, simulator};

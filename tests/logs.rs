@@ -4,12 +4,7 @@
 //! a caller sets, the key echoed back by a server), and there is one event
 //! per request, per retry and per task poll, counted against what the
 //! servers received.
-#![cfg(all(
-    feature = "tracing",
-    feature = "ureq",
-    feature = "hyper",
-    feature = "simulator"
-))]
+#![cfg(all(feature = "tracing", feature = "ureq", feature = "hyper"))]
 
 mod connect_proxy;
 mod support;
@@ -20,13 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use connect_proxy::ConnectProxy;
-use coxedge_images::simulator::{Fault, FaultAction, Simulator};
 use coxedge_images::transports::hyper::HyperClient;
 use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
 use coxedge_images::{
     API_KEY_HEADER, CreateImage, Endpoint, Error, ListOptions, Next, Operation, PollPolicy,
     TransportError,
 };
+use coxedge_images_simulator::{Fault, FaultAction, Simulator};
 use http::{Method, Request, Response, StatusCode};
 use support::{CANARY, IMAGES, canary_key, policy};
 use tracing::field::{Field, Visit};

@@ -1,7 +1,7 @@
 //! Proxies given in the config, on both transports, against a `CONNECT`
 //! proxy and a TLS simulator started here (loopback only). The environment
 //! is never read or changed here (`tests/proxy_env.rs` does that, alone).
-#![cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
+#![cfg(all(feature = "ureq", feature = "hyper"))]
 
 mod connect_proxy;
 mod support;
@@ -9,9 +9,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use connect_proxy::ConnectProxy;
-use coxedge_images::simulator::Simulator;
 use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
 use coxedge_images::{Error, ErrorKind, ListOptions, TransportErrorKind};
+use coxedge_images_simulator::Simulator;
 use support::{CANARY, assert_no_secret, error_texts, policy};
 
 /// The two transports, one list call each, with `config`.

@@ -6,7 +6,7 @@
 //! see each other's variables. The rules themselves are unit-tested as a
 //! pure function of the variables (`transports/proxy.rs`); this checks that
 //! both transports read them.
-#![cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
+#![cfg(all(feature = "ureq", feature = "hyper"))]
 
 mod connect_proxy;
 mod support;
@@ -15,9 +15,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use connect_proxy::ConnectProxy;
-use coxedge_images::simulator::Simulator;
 use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
 use coxedge_images::{Error, ListOptions, TransportErrorKind};
+use coxedge_images_simulator::Simulator;
 use support::{CANARY, assert_no_secret, policy};
 
 /// Every variable a test here may set; each test starts with none of them.

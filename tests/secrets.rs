@@ -3,7 +3,7 @@
 //! `Display`, error causes, retry notices), never reaches another origin,
 //! and never travels over plain http to a host that is not loopback unless
 //! that was allowed.
-#![cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
+#![cfg(all(feature = "ureq", feature = "hyper"))]
 
 mod support;
 
@@ -12,7 +12,6 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, Simulator, TaskOutcome};
 use coxedge_images::transports::hyper::{HyperClient, HyperTransport};
 use coxedge_images::transports::ureq::{UreqClient, UreqTransport};
 use coxedge_images::transports::{Client, TransportConfig};
@@ -20,6 +19,7 @@ use coxedge_images::{
     API_KEY_HEADER, ApiKey, CreateImage, Endpoint, Error, ErrorKind, ListOptions, PollPolicy,
     RetryPolicy, TransportErrorKind,
 };
+use coxedge_images_simulator::{Fault, FaultAction, Simulator, TaskOutcome};
 use http::StatusCode;
 use support::{
     CANARY, Notices, canary_key, missing_id, record_into, simulator_builder, tls_simulator,

@@ -1,7 +1,6 @@
 //! The simulator, driven by a small raw HTTP/1.1 client written here on
 //! `std::net::TcpStream` (and rustls for TLS), independent of the crate's
 //! transports.
-#![cfg(feature = "simulator")]
 
 mod support;
 
@@ -10,8 +9,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, Simulator, TaskOutcome, TaskShape};
 use coxedge_images::{Image, ImageId, ImageStatus, decode_image, decode_image_list};
+use coxedge_images_simulator::{Fault, FaultAction, Simulator, TaskOutcome, TaskShape};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::IMAGES;

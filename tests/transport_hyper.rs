@@ -1,17 +1,17 @@
 //! The hyper transport against the simulator, over real loopback sockets.
-#![cfg(all(feature = "hyper", feature = "simulator"))]
+#![cfg(feature = "hyper")]
 
 mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, Simulator};
 use coxedge_images::transports::hyper::{HyperClient, HyperTransport, TokioSleep};
 use coxedge_images::transports::{AsyncClient, AsyncTransport, TransportConfig};
 use coxedge_images::{
     API_KEY_HEADER, Error, ErrorKind, ImageList, ListOptions, TransportError, TransportErrorKind,
 };
+use coxedge_images_simulator::{Fault, FaultAction, Simulator};
 use http::StatusCode;
 use support::{
     CANARY, config, expect_error, missing_id, policy, recorder, remote_http_endpoint,

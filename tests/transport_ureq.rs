@@ -1,14 +1,14 @@
 //! The ureq transport against the simulator, over real loopback sockets.
-#![cfg(all(feature = "ureq", feature = "simulator"))]
+#![cfg(feature = "ureq")]
 
 mod support;
 
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, Simulator};
 use coxedge_images::transports::ureq::{UreqClient, UreqTransport};
 use coxedge_images::transports::{Client, Transport, TransportConfig};
 use coxedge_images::{API_KEY_HEADER, ErrorKind, ListOptions, TransportError, TransportErrorKind};
+use coxedge_images_simulator::{Fault, FaultAction, Simulator};
 use http::StatusCode;
 use support::{
     CANARY, config, expect_error, missing_id, policy, recorder, remote_http_endpoint,

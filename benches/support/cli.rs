@@ -3,15 +3,16 @@
 //! whole run (process start included), both printing a table of the same
 //! columns to a pipe that is read and dropped.
 //!
-//! Needs the binary (`--features cli`, which `cargo bench` then builds),
-//! `curl` and `jq`; without them the rows say so and nothing is judged.
+//! Needs the command built with the same profile (`cargo build --profile
+//! bench -p coxedge-images-cli`), `curl` and `jq`;
+//! without them the rows say so and nothing is judged.
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use coxedge_images::decode_image_list;
-use coxedge_images::simulator::Simulator;
+use coxedge_images_simulator::Simulator;
 
 use super::measure::{Contender, Stopwatch, interleaved};
 use super::{Row, Target, bodies, fmt_time, print_header, print_row};
@@ -27,8 +28,13 @@ const ROUNDS: usize = 15;
 const JQ_TABLE: &str =
     r#".data[] | [.id, .family, .tag, .status, .createdAt, (.description // "-")] | @tsv"#;
 
-/// The binary, when the benches were built with the `cli` feature.
-const BIN: Option<&str> = option_env!("CARGO_BIN_EXE_coxedge-images");
+/// The command's binary beside this benchmark's own (in the profile's
+/// output folder, one level above `deps/`), when it was built.
+fn command_binary() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let bin = exe.parent()?.parent()?.join("coxedge-images");
+    bin.exists().then_some(bin)
+}
 
 /// Whether `tool --version` runs.
 fn available(tool: &str) -> bool {
@@ -55,7 +61,7 @@ fn drain(mut child: std::process::Child) -> usize {
 }
 
 /// One `coxedge-images list` against `sim`, table to a pipe.
-fn ours(bin: &str, sim: &Simulator) -> usize {
+fn ours(bin: &std::path::Path, sim: &Simulator) -> usize {
     let child = Command::new(bin)
         .arg("list")
         .env("COXEDGE_BASE_URL", sim.base_url())
@@ -100,10 +106,10 @@ pub fn section() {
             format!("skipped: {why}"),
         ))
     };
-    // Cargo names the binary's path even when its required feature is off
-    // (and then does not build it): the path must also exist.
-    let Some(bin) = BIN.filter(|bin| std::path::Path::new(bin).exists()) else {
-        return skip("bench built without --features cli");
+    let Some(bin) = command_binary() else {
+        return skip(
+            "the command is not built (cargo build --profile bench -p coxedge-images-cli)",
+        );
     };
     for tool in ["curl", "jq"] {
         if !available(tool) {
@@ -125,13 +131,13 @@ pub fn section() {
             .expect("the simulator starts");
         let url = format!("{}/services/cox/test-area/images", sim.base_url());
         // Both print one line per image (ours a header more).
-        let (a, b) = (ours(bin, &sim), curl_jq(&url, &sim));
+        let (a, b) = (ours(&bin, &sim), curl_jq(&url, &sim));
         assert!(a > 0 && b > 0, "empty output: {a} / {b}");
         let mut contenders = [
             Contender::new(|iters| {
                 let start = Stopwatch::start();
                 for _ in 0..iters {
-                    ours(bin, &sim);
+                    ours(&bin, &sim);
                 }
                 start.stop()
             }),

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coxedge_images::simulator::Simulator;
 use coxedge_images::transports::hyper::{HyperClient, HyperTransport, TokioSleep};
 use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
 use coxedge_images::{ImageId, ListOptions, decode_image_list};
+use coxedge_images_simulator::Simulator;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client as LegacyClient;

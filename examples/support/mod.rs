@@ -29,30 +29,16 @@ pub fn from_env(key: &str) -> Result<Endpoint, Box<dyn std::error::Error>> {
     Ok(builder.build()?)
 }
 
-#[cfg(feature = "simulator")]
-pub type Local = Option<coxedge_images::simulator::Simulator>;
-#[cfg(not(feature = "simulator"))]
-pub type Local = Option<()>;
+pub type Local = Option<coxedge_images_simulator::Simulator>;
 
-#[cfg(feature = "simulator")]
 pub fn local(
     config: TransportConfig,
 ) -> Result<(Endpoint, TransportConfig, Local), Box<dyn std::error::Error>> {
-    use coxedge_images::simulator::Simulator;
+    use coxedge_images_simulator::Simulator;
     let simulator = Simulator::start();
     eprintln!(
         "COXEDGE_API_KEY is not set: using a local simulator at {}",
         simulator.base_url()
     );
     Ok((simulator.endpoint(), config, Some(simulator)))
-}
-
-#[cfg(not(feature = "simulator"))]
-pub fn local(
-    _: TransportConfig,
-) -> Result<(Endpoint, TransportConfig, Local), Box<dyn std::error::Error>> {
-    Err(
-        "COXEDGE_API_KEY is not set (or build with --features simulator to use a local simulator)"
-            .into(),
-    )
 }

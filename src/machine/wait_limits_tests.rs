@@ -16,10 +16,6 @@ use crate::{
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use proptest::prelude::*;
 
-/// The stack id of the specification's seed images, which the simulator serves.
-#[cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
-const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
-
 fn endpoint() -> Endpoint {
     Endpoint::builder()
         .base_url("https://h.example/api/v2")
@@ -439,58 +435,6 @@ fn an_error_without_an_api_body_names_its_status_once() {
     let empty = Response::builder().status(502).body(Vec::new()).unwrap();
     let text = crate::decode_image_list(empty).unwrap_err().to_string();
     assert_eq!(text, "HTTP 502 Bad Gateway: no response body");
-}
-
-#[cfg(all(feature = "ureq", feature = "hyper", feature = "simulator"))]
-mod over_the_wire {
-    use super::SEED_STACK_ID;
-    use crate::ImageId;
-    use crate::simulator::{Fault, FaultAction, Simulator};
-    use crate::transports::{AsyncClient, Client, TransportConfig};
-    use http::{Method, StatusCode};
-
-    fn no_content() -> Fault {
-        Fault::always(FaultAction::Status {
-            status: StatusCode::NO_CONTENT,
-            retry_after: None,
-            body: Some(String::new()),
-        })
-        .on(Method::DELETE, "/")
-    }
-
-    fn ubuntu() -> ImageId {
-        format!("{SEED_STACK_ID}/ubuntu/v20201110").parse().unwrap()
-    }
-
-    #[test]
-    fn a_delete_answered_204_succeeds_and_its_wait_returns_at_once() {
-        let simulator = Simulator::start();
-        simulator.inject(no_content());
-        let client =
-            Client::ureq_with(simulator.endpoint(), TransportConfig::default().no_proxy()).unwrap();
-        let handle = client.delete_image(&ubuntu()).expect("a 204 is a success");
-        assert!(handle.task().id.is_none());
-        let task = handle.wait().expect("nothing to wait for");
-        assert!(task.status.is_terminal());
-
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let client = AsyncClient::hyper_with(
-                simulator.endpoint(),
-                TransportConfig::default().no_proxy(),
-            )
-            .unwrap();
-            let handle = client.delete_image(&ubuntu()).await.expect("204");
-            handle.wait().await.expect("nothing to wait for");
-        });
-        // Two deletes, and not one poll.
-        let requests = simulator.requests();
-        assert_eq!(requests.len(), 2, "{requests:?}");
-        assert!(requests.iter().all(|r| r.method == Method::DELETE));
-    }
 }
 
 #[test]

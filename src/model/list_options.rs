@@ -100,32 +100,4 @@ impl ListOptions {
         }
         pairs
     }
-
-    /// Reads the options back from a request's decoded query pairs (the
-    /// simulator's side of the wire). Unknown keys are ignored; a known key
-    /// with a bad value is an error naming it.
-    #[cfg_attr(not(feature = "simulator"), allow(dead_code))]
-    pub(crate) fn from_query_pairs<'a>(
-        pairs: impl IntoIterator<Item = (impl AsRef<str> + 'a, impl AsRef<str> + 'a)>,
-    ) -> Result<Self, String> {
-        let mut options = ListOptions::default();
-        for (key, value) in pairs {
-            let (key, value) = (key.as_ref(), value.as_ref());
-            let bad = || format!("invalid value {value:?} for query parameter {key}");
-            match key {
-                "includeOnlySystemImages" => {
-                    options.include_only_system_images = Some(match value {
-                        v if v.eq_ignore_ascii_case("true") => true,
-                        v if v.eq_ignore_ascii_case("false") => false,
-                        _ => return Err(bad()),
-                    })
-                }
-                "imageType" => options.image_type = Some(value.parse().map_err(|_| bad())?),
-                "page_number" => options.page_number = Some(value.parse().map_err(|_| bad())?),
-                "page_size" => options.page_size = Some(value.parse().map_err(|_| bad())?),
-                _ => {}
-            }
-        }
-        Ok(options)
-    }
 }

@@ -9,12 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use coxedge_images::Event;
-#[cfg(feature = "simulator")]
 use coxedge_images::ImageId;
-#[cfg(feature = "simulator")]
-use coxedge_images::simulator::{Simulator, SimulatorBuilder};
 use coxedge_images::transports::TransportConfig;
 use coxedge_images::{API_KEY_HEADER, ApiKey, Endpoint, Error, RetryPolicy};
+use coxedge_images_simulator::{Simulator, SimulatorBuilder};
 
 /// The stack id of the specification's seed images, which the simulator serves.
 pub const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
@@ -155,19 +153,16 @@ pub fn multi_thread_runtime() -> tokio::runtime::Runtime {
 }
 
 /// A simulator builder that accepts [`CANARY`].
-#[cfg(feature = "simulator")]
 pub fn simulator_builder() -> SimulatorBuilder {
     Simulator::builder().api_key(CANARY)
 }
 
 /// A simulator that accepts [`CANARY`].
-#[cfg(feature = "simulator")]
 pub fn simulator() -> Simulator {
     simulator_builder().build().expect("simulator starts")
 }
 
 /// A TLS simulator that accepts [`CANARY`].
-#[cfg(feature = "simulator")]
 pub fn tls_simulator() -> Simulator {
     simulator_builder()
         .tls(true)
@@ -176,19 +171,16 @@ pub fn tls_simulator() -> Simulator {
 }
 
 /// The id of `family`/`tag` in the seeded stack.
-#[cfg(feature = "simulator")]
 pub fn seed_id(family: &str, tag: &str) -> ImageId {
     ImageId::new(SEED_STACK_ID, family, tag).expect("a valid id")
 }
 
 /// An id in the seeded stack that names no image.
-#[cfg(feature = "simulator")]
 pub fn missing_id() -> ImageId {
     seed_id("no-such-family", "v0")
 }
 
 /// The endpoint of `sim` with a key it does not accept.
-#[cfg(feature = "simulator")]
 pub fn wrong_key_endpoint(sim: &Simulator) -> Endpoint {
     Endpoint::builder()
         .base_url(sim.base_url())

@@ -2,8 +2,9 @@
 //! child process against a TLS simulator and a `CONNECT` proxy started here
 //! (loopback only). Each child gets its own environment; this process's is
 //! never changed.
-#![cfg(feature = "cli")]
 
+// The workspace's CONNECT proxy for tests, shared with the library's tests.
+#[path = "../../tests/connect_proxy/mod.rs"]
 mod connect_proxy;
 
 use std::process::{Command, Output, Stdio};
@@ -12,7 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use connect_proxy::ConnectProxy;
-use coxedge_images::simulator::Simulator;
+use coxedge_images_simulator::Simulator;
 
 /// Longest a run may take before the test fails.
 const RUN_LIMIT: Duration = Duration::from_secs(30);

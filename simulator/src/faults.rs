@@ -147,7 +147,7 @@ impl FaultAction {
 /// and optionally to which ([`RouteMatcher`]).
 ///
 /// ```
-/// use coxedge_images::simulator::{Fault, FaultAction};
+/// use coxedge_images_simulator::{Fault, FaultAction};
 /// use http::{Method, StatusCode};
 ///
 /// // The next two polls of any task answer 503 with `Retry-After: 1`.
@@ -194,7 +194,7 @@ impl Fault {
     /// clamped to `0..=1` and rounded to millionths; see [`Scope::Chance`].
     ///
     /// ```
-    /// use coxedge_images::simulator::{Fault, FaultAction, Scope};
+    /// use coxedge_images_simulator::{Fault, FaultAction, Scope};
     /// use http::StatusCode;
     ///
     /// let fault = Fault::sometimes(0.05, FaultAction::status(StatusCode::SERVICE_UNAVAILABLE));

@@ -6,7 +6,7 @@
 //! (util-linux), which starts the command on a new pty and copies what it
 //! writes there (stdout and stderr alike) to us, and what we write to it.
 //! Without a pty the same commands must print plain lines.
-#![cfg(all(feature = "cli", target_os = "linux"))]
+#![cfg(target_os = "linux")]
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, Simulator};
+use coxedge_images_simulator::{Fault, FaultAction, Simulator};
 use http::Method;
 use serde_json::Value;
 

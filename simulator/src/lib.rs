@@ -31,7 +31,7 @@
 //! hostile bodies.
 //!
 //! ```
-//! use coxedge_images::simulator::Simulator;
+//! use coxedge_images_simulator::Simulator;
 //!
 //! let simulator = Simulator::start();
 //! assert!(simulator.base_url().starts_with("http://127.0.0.1:"));
@@ -43,6 +43,7 @@
 mod body;
 mod deliver;
 mod faults;
+mod query;
 mod routes;
 mod server;
 mod state;
@@ -63,7 +64,7 @@ pub use tasks::{TaskOutcome, TaskShape};
 
 use state::{Config, Shared};
 
-use crate::{ApiKey, Endpoint, EndpointBuilder, Image};
+use coxedge_images::{ApiKey, Endpoint, EndpointBuilder, Image};
 
 /// The API key a simulator accepts unless told otherwise.
 pub const DEFAULT_API_KEY: &str = "simulator-key";

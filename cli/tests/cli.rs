@@ -2,15 +2,14 @@
 //! a clean `COXEDGE_*` environment, against its built-in simulator or a
 //! simulator started here. Every run is killed (and the test failed) if it
 //! takes longer than [`RUN_LIMIT`].
-#![cfg(feature = "cli")]
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use coxedge_images::simulator::{Fault, FaultAction, Simulator, TaskOutcome};
 use coxedge_images::{Image, ImageId, ImageStatus};
+use coxedge_images_simulator::{Fault, FaultAction, Simulator, TaskOutcome};
 use http::{Method, StatusCode};
 use serde_json::Value;
 

@@ -23,7 +23,7 @@ use super::body::SimBody;
 use super::deliver::{self, ConnControl, Delivery};
 use super::routes::{self, Reply};
 use super::state::{RecordedRequest, Shared};
-use crate::API_KEY_HEADER;
+use coxedge_images::API_KEY_HEADER;
 
 /// The largest request body read; larger ones get 413.
 const MAX_REQUEST_BODY: usize = 1024 * 1024;

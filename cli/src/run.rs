@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use coxedge_images::Endpoint;
-use coxedge_images::simulator::Simulator;
+use coxedge_images_simulator::Simulator;
 
 use crate::args::{Cli, Command, GlobalArgs};
 use crate::client;

@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::Image;
+use coxedge_images::Image;
 
 /// How a simulated task ends once it has been polled enough.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -10,7 +10,7 @@ use time::macros::datetime;
 
 use super::faults::{self, Fault, FaultAction};
 use super::tasks::{Task, TaskKind, TaskOutcome, TaskShape};
-use crate::{Image, ImageId, ImageStatus, SYSTEM_SLUG};
+use coxedge_images::{Image, ImageId, ImageStatus, SYSTEM_SLUG};
 
 /// The stack id of the seeded (specification) images.
 pub(crate) const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";

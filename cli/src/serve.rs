@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use coxedge_images::Image;
-use coxedge_images::simulator::{
+use coxedge_images_simulator::{
     Fault, FaultAction, RouteMatcher, Simulator, TaskOutcome, TaskShape,
 };
 use http::{Method, StatusCode};
@@ -179,8 +179,8 @@ pub fn serve(args: &SimulatorArgs) -> Result<(), CliError> {
         "coxedge-images: simulator serving {} for any service and environment \
          (e.g. --service {} --environment {}); stop it with Ctrl-C or SIGTERM",
         simulator.base_url(),
-        coxedge_images::simulator::SERVICE,
-        coxedge_images::simulator::ENVIRONMENT,
+        coxedge_images_simulator::SERVICE,
+        coxedge_images_simulator::ENVIRONMENT,
     ));
 
     runtime.block_on(stop.wait());
@@ -494,7 +494,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coxedge_images::simulator::Scope;
+    use coxedge_images_simulator::Scope;
 
     #[test]
     fn faults_parse() {

@@ -21,11 +21,11 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use coxedge_images::simulator::{
-    ENVIRONMENT as SIMULATOR_ENVIRONMENT, SERVICE as SIMULATOR_SERVICE,
-};
 use coxedge_images::transports::{ProxyConfig, TransportConfig};
 use coxedge_images::{ApiKey, Endpoint};
+use coxedge_images_simulator::{
+    ENVIRONMENT as SIMULATOR_ENVIRONMENT, SERVICE as SIMULATOR_SERVICE,
+};
 
 use crate::args::{API_KEY_ENV, GlobalArgs};
 use crate::error::CliError;

@@ -5,11 +5,11 @@ use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 
+use super::query::{ImageType, ListQuery};
 use super::state::{CUSTOM_SLUG, CUSTOM_STACK_ID, Shared, State};
 use super::tasks::{TaskKind, TaskStarted};
-use crate::{
-    API_KEY_HEADER, Image, ImageId, ImageReference, ImageStatus, ImageType, ListMetadata,
-    ListOptions, SYSTEM_SLUG,
+use coxedge_images::{
+    API_KEY_HEADER, Image, ImageId, ImageReference, ImageStatus, ListMetadata, SYSTEM_SLUG,
 };
 
 /// The page size used when only `page_number` is given.
@@ -192,7 +192,7 @@ struct ListAnswer<'a> {
 }
 
 fn list(shared: &Shared, query: &[(String, String)]) -> Reply {
-    let options = match ListOptions::from_query_pairs(query.iter().map(|(k, v)| (k, v))) {
+    let options = match ListQuery::from_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(options) => options,
         Err(message) => {
             return Reply::error(StatusCode::BAD_REQUEST, &message, query_context(query));
@@ -223,10 +223,8 @@ fn list(shared: &Shared, query: &[(String, String)]) -> Reply {
             system_ok && type_ok
         })
         .collect();
-    let mut metadata = ListMetadata {
-        record_count: Some(selected.len() as u64),
-        ..ListMetadata::default()
-    };
+    let mut metadata = ListMetadata::default();
+    metadata.record_count = Some(selected.len() as u64);
     let data = if paging {
         metadata.page_size = Some(page_size);
         metadata.page_current = Some(page_number);
