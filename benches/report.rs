@@ -442,8 +442,8 @@ fn ops_section() {
     let tagged: ImageReference = tagged_image.reference.parse().expect("reference");
 
     let names = [
-        "Endpoint::list_images_request (no options)",
-        "Endpoint::list_images_request (system only)",
+        "Endpoint::list_page_request (no options)",
+        "Endpoint::list_page_request (system only)",
         "Endpoint::get_image_request",
         "ImageId parse (uuid/family/tag)",
         "ImageId display (to_string)",
@@ -452,12 +452,8 @@ fn ops_section() {
         "resolve over 10 000 (slug/family:tag)",
     ];
     let mut contenders = [
-        Contender::simple(|| endpoint.list_images_request(black_box(&all)).expect("req")),
-        Contender::simple(|| {
-            endpoint
-                .list_images_request(black_box(&system))
-                .expect("req")
-        }),
+        Contender::simple(|| endpoint.list_page_request(black_box(&all)).expect("req")),
+        Contender::simple(|| endpoint.list_page_request(black_box(&system)).expect("req")),
         Contender::simple(|| endpoint.get_image_request(black_box(&id)).expect("req")),
         Contender::simple(|| black_box(id_text).parse::<ImageId>().expect("id")),
         Contender::simple(|| black_box(&id).to_string()),

@@ -12,22 +12,20 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use coxedge_images::AsyncClient;
 use std::sync::Arc;
 use std::time::Duration;
 
 use coxedge_images::ListOptions;
-use coxedge_images::transports::TransportConfig;
-use coxedge_images::transports::hyper::HyperClient;
+use coxedge_images::TransportConfig;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = TransportConfig::default().timeout(Duration::from_secs(20));
     let (endpoint, config, _simulator) = support::endpoint(config)?;
-    let client = Arc::new(HyperClient::hyper_with(endpoint, config)?);
+    let client = Arc::new(AsyncClient::hyper_with(endpoint, config)?);
 
-    let list = client
-        .list_images(&ListOptions::new().system_only())
-        .await?;
+    let list = client.list_page(&ListOptions::new().system_only()).await?;
     println!("{} system images", list.images.len());
 
     // The client is shared, and its futures are `Send`: spawn freely.

@@ -13,7 +13,7 @@ mod support;
 
 use std::time::Duration;
 
-use coxedge_images::transports::{Client, TransportConfig};
+use coxedge_images::{Client, TransportConfig};
 use coxedge_images::{Event, ListOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    let list = client.list_images(&ListOptions::new())?;
+    let list = client.list_page(&ListOptions::new())?;
     println!("{} images", list.images.len());
     for image in &list.images {
         println!(

@@ -29,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut random = Xorshift::seeded();
 
     // Every page, one image a page, so that paging shows.
-    let listing = endpoint.list_all_images(&ListOptions::new().page(1, 1))?;
+    let listing = endpoint.list_images(&ListOptions::new().page(1, 1))?;
     let list = drive(listing, &mut random)?;
     println!("{} images in all:", list.images.len());
     // The run proves the paging: every image, one page each.

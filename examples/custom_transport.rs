@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use coxedge_images::transports::ureq::UreqTransport;
-use coxedge_images::transports::{Client, Transport, TransportConfig};
+use coxedge_images::{Client, Transport, TransportConfig};
 use coxedge_images::{ListOptions, TransportError};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
     let client = Client::new(endpoint, transport);
 
-    let list = client.list_images(&ListOptions::new())?;
+    let list = client.list_page(&ListOptions::new())?;
     for image in &list.images {
         println!("{:<56} {}", image.id.to_string(), image.status);
     }

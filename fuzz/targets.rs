@@ -408,7 +408,7 @@ enum CallExpect {
     SendNotBefore(Instant),
 }
 
-/// One call (`list_images`, `get_image`, `get_task` or `delete_image`)
+/// One call (`list_page`, `get_image`, `get_task` or `delete_image`)
 /// driven to its end over answers the input describes. Checks: requests
 /// bounded by the retry policy (a delete is sent once), only to the API's
 /// origin; every retry waits at least the policy's floor and at most its
@@ -423,7 +423,7 @@ pub fn exchange(data: &[u8]) {
     let image: ImageId = "s/f/t".parse().expect("valid");
     let which = input.byte() % 4;
     let mut call = match which {
-        0 => endpoint.list_images(&ListOptions::new()).map(Call::List),
+        0 => endpoint.list_page(&ListOptions::new()).map(Call::List),
         1 => endpoint.get_image(&image).map(Call::Image),
         2 => endpoint
             .get_task(&"t".parse().expect("valid"))
@@ -963,8 +963,8 @@ fn page_answer(
     }
 }
 
-/// Listing every page (`Endpoint::list_all_images`, the operation behind
-/// `list_all_images` and `resolve`) over page answers the input describes:
+/// Listing every page (`Endpoint::list_images`, the operation behind
+/// `list_images` and `resolve`) over page answers the input describes:
 /// transport failures, raw responses, redirects, retryable and final
 /// statuses, and pages whose `recordCount`, `pageCurrent`, `pageSize` and
 /// image ids (from a small pool) are arbitrary, some malformed. Checks: it
@@ -979,7 +979,7 @@ pub fn list_all(data: &[u8]) {
     let mut input = Input::new(data);
     let policy = RetryPolicy::default();
     let mut list = endpoint()
-        .list_all_images(&ListOptions::new())
+        .list_images(&ListOptions::new())
         .expect("the listing builds");
     let start = Instant::now();
     let mut now = start;

@@ -26,15 +26,17 @@ use crate::model::task::{CreateImage, Task, TaskId};
 use crate::wire::delete_image::decode_deletion;
 use crate::wire::get_image::decode_image;
 use crate::wire::get_task::decode_task;
-use crate::wire::list_images::decode_image_list;
+use crate::wire::list_page::decode_image_list;
 use crate::wire::request::Address;
-use crate::wire::{create_image, delete_image, get_image, get_task, list_images};
+use crate::wire::{create_image, delete_image, get_image, get_task, list_page};
 
 /// The base URL of the API as the specification gives it.
 pub const DEFAULT_BASE_URL: &str = "https://portal.coxedge.com/api/v1";
 
-/// The `User-Agent` every request carries: the crate's name and version.
-pub(crate) const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+/// The `User-Agent` every request carries, `coxedge-images/<version>`: a
+/// transport that makes requests of its own (a proxy's `CONNECT`) sends the
+/// same.
+pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
 /// Everything needed to address the API: base URL, service code, environment,
 /// optional organisation, and the API key.
@@ -200,7 +202,7 @@ impl EndpointBuilder {
             api_key,
             user_agent,
         )
-        .map_err(|why| ConfigError::owned("base URL", why))?;
+        .map_err(|why| ConfigError::new("base URL", why))?;
         Ok(Endpoint {
             base,
             service,
@@ -218,8 +220,7 @@ fn required_segment(what: &'static str, value: Option<String>) -> Result<String,
 
 fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, ConfigError> {
     let what = "base URL";
-    let url =
-        Url::parse(text).map_err(|e| ConfigError::owned(what, format!("is not a URL: {e}")))?;
+    let url = Url::parse(text).map_err(|e| ConfigError::new(what, format!("is not a URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure_http || is_loopback(&url) => {}
@@ -249,20 +250,24 @@ fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, ConfigEr
 impl Endpoint {
     /// `GET …/services/:service/:environment/images` with the list options;
     /// decode the answer with [`decode_image_list`](crate::decode_image_list).
-    pub fn list_images_request(&self, options: &ListOptions) -> Result<Request<Vec<u8>>, Error> {
-        list_images::request(&self.address, options)
+    pub fn list_page_request(&self, options: &ListOptions) -> Result<Request<Vec<u8>>, Error> {
+        list_page::request(&self.address, options)
     }
 
-    /// Lists one page of images (all of them when the server does not page).
-    pub fn list_images(&self, options: &ListOptions) -> Result<Call<ImageList>, Error> {
-        let request = self.list_images_request(options)?;
-        let machine = CallMachine::new("list_images", &self.address, request, decode_image_list);
-        Ok(Call::new("list_images", machine))
-    }
-
-    /// Lists every image, following the server's pages; see [`ListAll`].
-    pub fn list_all_images(&self, options: &ListOptions) -> Result<ListAll, Error> {
+    /// Lists every image, following the server's pages (see [`ListAll`]):
+    /// what "list the images" means. [`list_page`](Self::list_page) reads
+    /// one page.
+    pub fn list_images(&self, options: &ListOptions) -> Result<ListAll, Error> {
         ListAll::new(&self.address, options.clone())
+    }
+
+    /// Reads one page of images: the page `options` asks for
+    /// ([`ListOptions::page`]), or every image when the server does not
+    /// page. [`list_images`](Self::list_images) follows every page.
+    pub fn list_page(&self, options: &ListOptions) -> Result<Call<ImageList>, Error> {
+        let request = self.list_page_request(options)?;
+        let machine = CallMachine::new("list_page", &self.address, request, decode_image_list);
+        Ok(Call::new(machine))
     }
 
     /// Lists every image and picks the one `reference` names; see
@@ -281,7 +286,7 @@ impl Endpoint {
     pub fn get_image(&self, id: &ImageId) -> Result<Call<Image>, Error> {
         let request = self.get_image_request(id)?;
         let machine = CallMachine::new("get_image", &self.address, request, decode_image);
-        Ok(Call::new("get_image", machine))
+        Ok(Call::new(machine))
     }
 
     /// `POST …/images` with the JSON body, checked first; decode the answer
@@ -295,7 +300,7 @@ impl Endpoint {
     pub fn create_image(&self, create: &CreateImage) -> Result<Call<Task>, Error> {
         let request = self.create_image_request(create)?;
         let machine = CallMachine::new("create_image", &self.address, request, decode_task);
-        Ok(Call::new("create_image", machine.redacting(Task::redacted)))
+        Ok(Call::new(machine.redacting(Task::redacted)))
     }
 
     /// `DELETE …/images/:stackId/:family/:tag`; decode the answer with
@@ -310,7 +315,7 @@ impl Endpoint {
     pub fn delete_image(&self, id: &ImageId) -> Result<Call<Task>, Error> {
         let request = self.delete_image_request(id)?;
         let machine = CallMachine::new("delete_image", &self.address, request, decode_deletion);
-        Ok(Call::new("delete_image", machine.redacting(Task::redacted)))
+        Ok(Call::new(machine.redacting(Task::redacted)))
     }
 
     /// `GET <base>/tasks/:id`; decode the answer with
@@ -323,7 +328,7 @@ impl Endpoint {
     pub fn get_task(&self, id: &TaskId) -> Result<Call<Task>, Error> {
         let request = self.get_task_request(id)?;
         let machine = CallMachine::new("get_task", &self.address, request, decode_task);
-        Ok(Call::new("get_task", machine.redacting(Task::redacted)))
+        Ok(Call::new(machine.redacting(Task::redacted)))
     }
 
     /// Waits for `task` to end under `policy`, polling `get_task`; see

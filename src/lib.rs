@@ -19,9 +19,9 @@
 //!   [`Operation::handle`] takes the answer, [`Operation::poll_event`]
 //!   reports progress ([`Event`]); misuse is answered the same way by all.
 //! - **Endpoint** (`src/endpoint.rs`): where and as whom, handing out each
-//!   operation typed: [`Endpoint::list_images`], [`Endpoint::get_image`],
+//!   operation typed: [`Endpoint::list_page`], [`Endpoint::get_image`],
 //!   [`Endpoint::create_image`], [`Endpoint::delete_image`],
-//!   [`Endpoint::get_task`] ([`Call`]), [`Endpoint::list_all_images`],
+//!   [`Endpoint::get_task`] ([`Call`]), [`Endpoint::list_images`],
 //!   [`Endpoint::resolve`] and [`Endpoint::wait_for_task`].
 //!
 //! Each layer imports only the ones below it. Beside the core:
@@ -29,7 +29,7 @@
 //! - [`transports`] sends, receives and sleeps: the [`transports::Transport`],
 //!   [`transports::AsyncTransport`] and [`transports::LocalAsyncTransport`]
 //!   traits (closures implement them), the [`transports::Client`],
-//!   [`transports::AsyncClient`] and [`transports::LocalAsyncClient`]
+//!   [`transports::AsyncClient`] and [`transports::AsyncClient`]
 //!   facades (each one driver over [`Operation`], with injectable clock,
 //!   randomness and sleep, reporting every [`Event`] to one observer), and
 //!   the `ureq` (blocking) and `hyper` (async, tokio) adapters behind
@@ -48,7 +48,7 @@
 //!     .environment("test-area")
 //!     .api_key(ApiKey::new("my-key")?)
 //!     .build()?;
-//! let request = endpoint.list_images_request(&ListOptions::new().system_only())?;
+//! let request = endpoint.list_page_request(&ListOptions::new().system_only())?;
 //! assert_eq!(
 //!     request.uri(),
 //!     "https://portal.coxedge.com/api/v1/services/edge-services/test-area/images?includeOnlySystemImages=true"
@@ -74,7 +74,7 @@
 //!     .environment("test-area")
 //!     .api_key(ApiKey::new("my-key")?)
 //!     .build()?;
-//! let mut op = endpoint.list_all_images(&ListOptions::new())?;
+//! let mut op = endpoint.list_images(&ListOptions::new())?;
 //! let list = loop {
 //!     match op.poll(Instant::now()) {
 //!         Next::Send(_request) => {
@@ -105,7 +105,7 @@ mod machine;
 mod model;
 mod wire;
 
-pub use endpoint::{DEFAULT_BASE_URL, Endpoint, EndpointBuilder};
+pub use endpoint::{DEFAULT_BASE_URL, Endpoint, EndpointBuilder, USER_AGENT};
 pub use machine::call::Call;
 pub use machine::operation::{Event, Next, Operation};
 pub use machine::paging::{ListAll, Resolve};
@@ -115,6 +115,7 @@ pub use machine::wait::WaitTask;
 pub use model::config_error::ConfigError;
 pub use model::error::{ApiErrorCode, ApiErrorEntry, Error, ErrorKind, RetryAfter};
 pub use model::filter::{ImageFilter, resolve};
+pub use model::host::is_loopback_host;
 pub use model::id::{ImageId, ParseIdError};
 pub use model::image::{Image, ImageList, ListMetadata, SYSTEM_SLUG};
 pub use model::list_options::{ImageType, ListOptions};
@@ -126,7 +127,7 @@ pub use model::transport_error::{TransportError, TransportErrorKind};
 pub use wire::delete_image::decode_deletion;
 pub use wire::get_image::decode_image;
 pub use wire::get_task::decode_task;
-pub use wire::list_images::decode_image_list;
+pub use wire::list_page::decode_image_list;
 pub use wire::request::API_KEY_HEADER;
 
 /// Re-exported so users name the same `time` types the model uses.
@@ -139,3 +140,10 @@ pub use http;
 
 #[path = "../transports/mod.rs"]
 pub mod transports;
+
+pub use transports::asynchronous::{AsyncClient, AsyncSleep, AsyncTransport};
+pub use transports::blocking::{Client, Transport};
+pub use transports::config::TransportConfig;
+pub use transports::drive::{Clock, Random, Sleep, SystemClock};
+pub use transports::facade::TaskHandle;
+pub use transports::proxy::{ProxyConfig, ProxyUrl};

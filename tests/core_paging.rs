@@ -9,11 +9,11 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
-use coxedge_images::transports::{Client, Transport};
 use coxedge_images::{
     ApiKey, Endpoint, ErrorKind, Event, ImageList, ImageReference, ListAll, ListOptions, Next,
     Operation,
 };
+use coxedge_images::{Client, Transport};
 use http::{Request, Response};
 use proptest::prelude::*;
 use serde_json::json;
@@ -99,7 +99,7 @@ fn a_server_stuck_on_page_one_with_a_huge_count_is_left_at_once() {
                 json!({"recordCount": 1_000_000_000u64, "pageCurrent": 1}),
             )
         }));
-        let err = client.list_all_images(&ListOptions::new()).unwrap_err();
+        let err = client.list_images(&ListOptions::new()).unwrap_err();
         let requests = log.lock().unwrap().requests;
         // The second page does not move the server's page: stop there.
         assert_eq!(requests, 2, "fresh images: {fresh}");
@@ -127,7 +127,7 @@ fn the_image_bound_holds_against_a_server_that_never_runs_out() {
             json!({"recordCount": 1_000_000_000u64}),
         )
     }));
-    let err = client.list_all_images(&ListOptions::new()).unwrap_err();
+    let err = client.list_images(&ListOptions::new()).unwrap_err();
     assert!(err.is_paging(), "{err}");
     assert_eq!(err.images_gathered(), Some(ListAll::MAX_IMAGES));
     assert_eq!(
@@ -142,13 +142,13 @@ fn a_server_that_ignores_paging_gives_no_duplicates() {
     let (log, client) = serve(Box::new(|_| (vec![1, 2, 3], json!({"recordCount": 4}))));
     // The second page brings nothing new: a typed error, not a list that
     // looks complete.
-    let e = client.list_all_images(&ListOptions::new()).unwrap_err();
+    let e = client.list_images(&ListOptions::new()).unwrap_err();
     assert_eq!(log.lock().unwrap().requests, 2);
     assert!(e.is_paging(), "{e}");
     assert_eq!(e.images_gathered(), Some(3));
     // The same within one page.
     let (_, client) = serve(Box::new(|_| (vec![1, 1, 2], json!({"recordCount": 2}))));
-    let list = client.list_all_images(&ListOptions::new()).unwrap();
+    let list = client.list_images(&ListOptions::new()).unwrap();
     assert_eq!(ids(&list), ["s/f/v1", "s/f/v2"]);
 }
 
@@ -164,7 +164,7 @@ fn an_honest_server_is_followed_to_the_end_in_order() {
             json!({"recordCount": total, "pageSize": size, "pageCurrent": page}),
         )
     }));
-    let list = client.list_all_images(&ListOptions::new()).unwrap();
+    let list = client.list_images(&ListOptions::new()).unwrap();
     let expected: Vec<String> = (0..total).map(|n| format!("s/f/v{n}")).collect();
     assert_eq!(ids(&list), expected);
     assert_eq!(log.lock().unwrap().requests, 4);
@@ -188,7 +188,7 @@ fn a_page_size_of_zero_is_read_as_unknown() {
         let ids = ((page - 1) * size..(page * size).min(total)).collect();
         (ids, json!({"recordCount": total, "pageSize": 0}))
     }));
-    let list = client.list_all_images(&ListOptions::new()).unwrap();
+    let list = client.list_images(&ListOptions::new()).unwrap();
     assert_eq!(list.images.len(), 5);
     assert_eq!(log.lock().unwrap().requests, 3);
 }
@@ -203,7 +203,7 @@ fn an_endless_honest_looking_server_stops_at_the_page_cap() {
             json!({"recordCount": u64::MAX, "pageSize": 1, "pageCurrent": page}),
         )
     }));
-    let err = client.list_all_images(&ListOptions::new()).unwrap_err();
+    let err = client.list_images(&ListOptions::new()).unwrap_err();
     assert!(err.is_paging(), "{err}");
     assert_eq!(log.lock().unwrap().requests, ListAll::MAX_PAGES);
     assert_eq!(err.images_gathered(), Some(ListAll::MAX_PAGES as usize));
@@ -213,7 +213,7 @@ fn an_endless_honest_looking_server_stops_at_the_page_cap() {
 fn the_operation_runs_by_hand_and_reports_each_page() {
     let endpoint = endpoint();
     let mut op = endpoint
-        .list_all_images(&ListOptions::new().page(1, 2))
+        .list_images(&ListOptions::new().page(1, 2))
         .unwrap();
     let now = Instant::now();
     let mut pages = Vec::new();
@@ -352,7 +352,7 @@ proptest! {
             (ids, serde_json::Value::Object(metadata))
         }));
         let options = if ask_size { ListOptions::new().page(1, size as u32) } else { ListOptions::new() };
-        let result = client.list_all_images(&options);
+        let result = client.list_images(&options);
         let log = log.lock().unwrap();
 
         // Requests: each but the last brought an id never sent before.
@@ -397,7 +397,7 @@ fn an_empty_page_ends_the_list() {
     }));
     // Page 2 is empty while the count says 2: the server says there is no
     // more, so the list ends with what it had.
-    let list = client.list_all_images(&ListOptions::new()).unwrap();
+    let list = client.list_images(&ListOptions::new()).unwrap();
     assert_eq!(ids(&list), ["s/f/v1"]);
     assert_eq!(log.lock().unwrap().requests, 2);
 }

@@ -55,7 +55,7 @@ fn base_url_with_or_without_slash_and_prefix_kept() {
         "https://h.example/api/v1//",
     ] {
         let r = endpoint(base)
-            .list_images_request(&ListOptions::new())
+            .list_page_request(&ListOptions::new())
             .unwrap();
         assert_eq!(
             r.uri(),
@@ -64,7 +64,7 @@ fn base_url_with_or_without_slash_and_prefix_kept() {
         );
     }
     let r = endpoint("https://h.example")
-        .list_images_request(&ListOptions::new())
+        .list_page_request(&ListOptions::new())
         .unwrap();
     assert_eq!(r.uri(), "https://h.example/services/cox/test-area/images");
 }
@@ -79,7 +79,7 @@ fn org_id_on_every_request() {
         .build()
         .unwrap();
     let list = e
-        .list_images_request(&ListOptions::new().system_only())
+        .list_page_request(&ListOptions::new().system_only())
         .unwrap();
     assert_eq!(
         list.uri().query(),
@@ -141,7 +141,7 @@ fn debug_of_endpoint_hides_the_key() {
 fn list_options_spelled_as_the_api_wants() {
     let e = endpoint("https://h.example/api/v2");
     let r = e
-        .list_images_request(&ListOptions::new().image_type(ImageType::Custom).page(2, 50))
+        .list_page_request(&ListOptions::new().image_type(ImageType::Custom).page(2, 50))
         .unwrap();
     assert_eq!(
         r.uri().query(),
@@ -178,7 +178,7 @@ proptest! {
             .api_key(ApiKey::new("k").unwrap())
             .build()
             .unwrap();
-        let r = e.list_images_request(&ListOptions::new()).unwrap();
+        let r = e.list_page_request(&ListOptions::new()).unwrap();
         prop_assert_eq!(r.uri().host(), Some("h.example"));
         prop_assert_eq!(r.uri().query(), None);
         prop_assert_eq!(decoded_segments(r.uri()), vec!["api".to_owned(), "v1".into(), "services".into(), service, env, "images".into()]);
@@ -200,7 +200,7 @@ proptest! {
         options.image_type = custom.map(|c| if c { ImageType::Custom } else { ImageType::Default });
         options.page_number = number;
         options.page_size = size;
-        let r = endpoint("https://h.example/api/v1").list_images_request(&options).unwrap();
+        let r = endpoint("https://h.example/api/v1").list_page_request(&options).unwrap();
         let mut sent: Vec<(String, String)> = r
             .uri()
             .query()

@@ -387,7 +387,7 @@ mod paging {
             }
         }
         let body = serde_json::json!({"data": images, "metadata": metadata});
-        let mut op = endpoint.list_all_images(asked).unwrap();
+        let mut op = endpoint.list_images(asked).unwrap();
         let now = Instant::now();
         assert!(matches!(op.poll(now), Next::Send(_)));
         let page = http::Response::new(serde_json::to_vec(&body).unwrap());

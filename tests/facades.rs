@@ -5,11 +5,11 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use coxedge_images::transports::{AsyncClient, Client, Clock, LocalAsyncClient};
 use coxedge_images::{
     ApiKey, CreateImage, Endpoint, ErrorKind, Event, ListOptions, PollPolicy, RetryPolicy, Task,
     TaskId, TaskStatus, TransportError, TransportErrorKind,
 };
+use coxedge_images::{AsyncClient, Client, Clock};
 use http::{Request, Response};
 
 fn endpoint() -> Endpoint {
@@ -72,7 +72,7 @@ fn blocking_retries_then_decodes_and_reports_each_retry() {
                 seen.lock().unwrap().push((*attempt, reason.clone()));
             }
         });
-    let list = client.list_images(&ListOptions::new()).unwrap();
+    let list = client.list_page(&ListOptions::new()).unwrap();
     assert!(list.images.is_empty());
     assert_eq!(log.lock().unwrap().len(), 3);
     let notices = notices.lock().unwrap();
@@ -154,7 +154,7 @@ fn errors_never_show_the_key() {
         r#"{"errors":[{"code":401,"message":"bad key"}]}"#,
     )]);
     let client = Client::new(endpoint(), transport);
-    let err = client.list_images(&ListOptions::new()).unwrap_err();
+    let err = client.list_page(&ListOptions::new()).unwrap_err();
     assert!(err.is_unauthorized());
     let text = format!("{err} {err:?} {client:?}");
     assert!(!text.contains("canary-SECRET-4242"), "{text}");
@@ -188,10 +188,10 @@ fn async_futures_are_send() {
         Err::<Response<Vec<u8>>, _>(TransportError::new(TransportErrorKind::Connect, "x"))
     };
     let client = AsyncClient::new(endpoint(), transport, tokio::time::sleep);
-    assert_send(&client.list_images(&ListOptions::new()));
+    assert_send(&client.list_page(&ListOptions::new()));
     assert_send(&client.get_image(&"s/f/t".parse().unwrap()));
     assert_send(&client.create_image(&CreateImage::new("f", "t", "w", "i")));
-    assert_send(&client.list_all_images(&ListOptions::new()));
+    assert_send(&client.list_images(&ListOptions::new()));
     assert_send(&client.resolve(&"cox-edge/ubuntu".parse().unwrap()));
     assert_send(&client.task(running()).wait());
 }
@@ -342,7 +342,7 @@ fn local_async_facade_runs_with_a_transport_that_is_not_send() {
         std::future::ready(())
     };
     let polled = Polled::default();
-    let client = LocalAsyncClient::new(endpoint(), transport, sleep)
+    let client = AsyncClient::new(endpoint(), transport, sleep)
         .with_clock(clock)
         .on_event(polled.observer());
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -350,7 +350,7 @@ fn local_async_facade_runs_with_a_transport_that_is_not_send() {
         .unwrap();
     let local = tokio::task::LocalSet::new();
     let task = local.block_on(&runtime, async {
-        let list = client.list_all_images(&ListOptions::new()).await.unwrap();
+        let list = client.list_images(&ListOptions::new()).await.unwrap();
         assert!(list.images.is_empty());
         let handle = client
             .create_image(&CreateImage::new("f", "t", "w", "i"))

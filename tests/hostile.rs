@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use coxedge_images::transports::hyper::HyperClient;
-use coxedge_images::transports::{Client, TransportConfig};
+use coxedge_images::AsyncClient;
+use coxedge_images::{Client, TransportConfig};
 use coxedge_images::{
     Endpoint, Error, ErrorKind, Image, ImageId, ImageList, ImageStatus, ListOptions, RetryAfter,
     RetryPolicy, TransportErrorKind,
@@ -58,7 +58,7 @@ const ROW_LIMIT: Duration = Duration::from_secs(10);
 /// What the client calls.
 #[derive(Clone, Copy, Debug)]
 enum Op {
-    /// `list_images` with no options.
+    /// `list_page` with no options.
     List,
     /// `get_image` of `SEED_STACK_ID/family/tag`.
     Get(&'static str, &'static str),
@@ -1639,7 +1639,7 @@ fn run_ureq(row: &Row) -> Result<(), String> {
     let started = Instant::now();
     std::thread::spawn(move || {
         let result = match op {
-            Op::List => client.list_images(&ListOptions::new()).map(Got::List),
+            Op::List => client.list_page(&ListOptions::new()).map(Got::List),
             Op::Get(family, tag) => client.get_image(&seed_id(family, tag)).map(Got::Image),
         };
         let _ = tx.send(result);
@@ -1653,7 +1653,7 @@ fn run_ureq(row: &Row) -> Result<(), String> {
 fn run_hyper(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), String> {
     let setup = Setup::new(row);
     let (notices, record) = recorder();
-    let client = HyperClient::hyper_with(setup.endpoint(), config())
+    let client = AsyncClient::hyper_with(setup.endpoint(), config())
         .expect("client")
         .with_retry_policy(policy(row))
         .on_event(record);
@@ -1661,7 +1661,7 @@ fn run_hyper(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), String>
     let result = runtime.block_on(async {
         let call = async {
             match row.op {
-                Op::List => client.list_images(&ListOptions::new()).await.map(Got::List),
+                Op::List => client.list_page(&ListOptions::new()).await.map(Got::List),
                 Op::Get(family, tag) => client
                     .get_image(&seed_id(family, tag))
                     .await
@@ -2096,7 +2096,7 @@ fn both_transports(
 ) -> [Result<http::StatusCode, coxedge_images::TransportError>; 2] {
     use coxedge_images::transports::hyper::HyperTransport;
     use coxedge_images::transports::ureq::UreqTransport;
-    use coxedge_images::transports::{AsyncTransport, Transport};
+    use coxedge_images::{AsyncTransport, Transport};
     let request = || {
         http::Request::get(uri)
             .header(coxedge_images::API_KEY_HEADER, CANARY)

@@ -10,7 +10,7 @@ use coxedge_images_simulator::{Fault, FaultAction, Simulator, TaskOutcome, TaskS
 
 /// The stack id the simulator gives the custom images it creates.
 const CUSTOM_STACK_ID: &str = "c0570000-5157-4e00-8000-00000000c0de";
-use coxedge_images::transports::{AsyncClient, Client};
+use coxedge_images::{AsyncClient, Client};
 use coxedge_images::{
     CreateImage, Error, ErrorKind, ImageId, ImageStatus, PollPolicy, Task, TaskStatus,
 };
@@ -213,10 +213,10 @@ fn list_all_images_follows_pages_on_both_transports() {
     }
     let asked = ListOptions::new().page(1, 2);
     let client = Client::ureq_with(sim.endpoint(), config()).unwrap();
-    let blocking = client.list_all_images(&asked).unwrap();
+    let blocking = client.list_images(&asked).unwrap();
     let listed = multi_thread_runtime().block_on(async {
         let client = AsyncClient::hyper_with(sim.endpoint(), config()).unwrap();
-        client.list_all_images(&asked).await
+        client.list_images(&asked).await
     });
     for list in [blocking, listed.unwrap()] {
         assert_eq!(list.images.len(), 7);
@@ -238,7 +238,7 @@ fn list_all_images_follows_pages_on_both_transports() {
 mod no_content {
     use super::support::SEED_STACK_ID;
     use super::*;
-    use coxedge_images::transports::TransportConfig;
+    use coxedge_images::TransportConfig;
     use http::Method;
 
     fn no_content() -> Fault {

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use coxedge_images::transports::hyper::{HyperTransport, TokioSleep};
-use coxedge_images::transports::{AsyncClient, TransportConfig};
+use coxedge_images::{AsyncClient, TransportConfig};
 use coxedge_images::{
     Error, ErrorKind, Event, Image, ImageStatus, ListOptions, RetryPolicy, SYSTEM_SLUG,
 };
@@ -113,7 +113,7 @@ async fn call(client: &Hyper, i: usize) -> Result<Ended, String> {
         },
         Kind::List => {
             let list = client
-                .list_images(&ListOptions::new().page(1, 2))
+                .list_page(&ListOptions::new().page(1, 2))
                 .await
                 .map_err(unexpected)?;
             if list.images.len() != 2 {

@@ -9,18 +9,19 @@
 mod connect_proxy;
 mod support;
 
+use coxedge_images::transports::hyper::HyperTransport;
+use coxedge_images::transports::hyper::TokioSleep;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use connect_proxy::ConnectProxy;
-use coxedge_images::transports::hyper::HyperClient;
-use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
 use coxedge_images::{
     API_KEY_HEADER, CreateImage, Endpoint, Error, ListOptions, Next, Operation, PollPolicy,
     TransportError,
 };
+use coxedge_images::{AsyncClient, Client, TransportConfig};
 use coxedge_images_simulator::{Fault, FaultAction, Simulator};
 use http::{Method, Request, Response, StatusCode};
 use support::{CANARY, IMAGES, canary_key, policy};
@@ -274,8 +275,8 @@ fn echoing_403() -> Fault {
 
 /// The calls of one run over the simulator: a list retried once after the
 /// 503, a get refused with 403, a create and its wait.
-fn calls_blocking(client: &Client<impl coxedge_images::transports::Transport>) {
-    let list = client.list_images(&ListOptions::new()).expect("list");
+fn calls_blocking(client: &Client<impl coxedge_images::Transport>) {
+    let list = client.list_page(&ListOptions::new()).expect("list");
     assert_eq!(list.images.len(), 2);
     client
         .get_image(&support::seed_id("ubuntu", "v20201110"))
@@ -284,7 +285,7 @@ fn calls_blocking(client: &Client<impl coxedge_images::transports::Transport>) {
 }
 
 /// Creates an image and waits for its task, blocking.
-fn create_and_wait(client: &Client<impl coxedge_images::transports::Transport>) {
+fn create_and_wait(client: &Client<impl coxedge_images::Transport>) {
     let handle = client
         .create_image(&CreateImage::new("fam", "v1", "workload-1", "instance-1"))
         .expect("create");
@@ -292,8 +293,8 @@ fn create_and_wait(client: &Client<impl coxedge_images::transports::Transport>) 
 }
 
 /// [`calls_blocking`] on an async client.
-async fn calls_async(client: &HyperClient) {
-    let list = client.list_images(&ListOptions::new()).await.expect("list");
+async fn calls_async(client: &AsyncClient<HyperTransport, TokioSleep>) {
+    let list = client.list_page(&ListOptions::new()).await.expect("list");
     assert_eq!(list.images.len(), 2);
     client
         .get_image(&support::seed_id("ubuntu", "v20201110"))
@@ -303,7 +304,7 @@ async fn calls_async(client: &HyperClient) {
 }
 
 /// [`create_and_wait`] on an async client.
-async fn create_and_wait_async(client: &HyperClient) {
+async fn create_and_wait_async(client: &AsyncClient<HyperTransport, TokioSleep>) {
     let handle = client
         .create_image(&CreateImage::new("fam", "v1", "workload-1", "instance-1"))
         .await
@@ -361,7 +362,7 @@ fn check_simulator_run(what: &str, sim: &Simulator, logs: &Logs) {
     assert_eq!(
         names,
         [
-            Some("list_images"),
+            Some("list_page"),
             Some("get_image"),
             Some("create_image"),
             Some("wait_for_task")
@@ -451,7 +452,7 @@ fn events_are_logged_when_only_their_target_is_wanted() {
             .with_retry_policy(policy(3));
         let ((), blocking) = capture_only(target, || {
             client
-                .list_all_images(&ListOptions::new().page(1, 1))
+                .list_images(&ListOptions::new().page(1, 1))
                 .expect("list");
             create_and_wait(&client);
         });
@@ -463,7 +464,7 @@ fn events_are_logged_when_only_their_target_is_wanted() {
                     .unwrap()
                     .with_retry_policy(policy(3));
                 client
-                    .list_all_images(&ListOptions::new().page(1, 1))
+                    .list_images(&ListOptions::new().page(1, 1))
                     .await
                     .expect("list");
                 create_and_wait_async(&client).await;
@@ -488,7 +489,7 @@ fn pages_of_a_listing_are_logged() {
     let client = Client::ureq_with(sim.endpoint(), support::config()).unwrap();
     let (list, logs) = capture(|| {
         client
-            .list_all_images(&ListOptions::new().page(1, 1))
+            .list_images(&ListOptions::new().page(1, 1))
             .expect("list")
     });
     assert_no_secret("pages", &logs);
@@ -514,12 +515,12 @@ fn the_proxy_credentials_and_the_key_never_show_over_a_tunnel() {
     let (results, logs) = capture(|| {
         let blocking = Client::ureq_with(sim.endpoint(), config.clone())
             .unwrap()
-            .list_images(&ListOptions::new())
+            .list_page(&ListOptions::new())
             .map(|l| l.images.len());
         let not_blocking = current_thread_runtime().block_on(async {
             AsyncClient::hyper_with(sim.endpoint(), config.clone())
                 .unwrap()
-                .list_images(&ListOptions::new())
+                .list_page(&ListOptions::new())
                 .await
                 .map(|l| l.images.len())
         });
@@ -630,7 +631,7 @@ fn a_redirect_to_a_path_holding_the_key_is_logged_redacted() {
     let (listed, logs) = capture(|| {
         Client::ureq_with(echo_endpoint(port), support::config())
             .unwrap()
-            .list_images(&ListOptions::new())
+            .list_page(&ListOptions::new())
             .map(|l| l.images.len())
     });
     assert_eq!(listed.unwrap(), 0);
@@ -700,14 +701,14 @@ fn secrets_in_headers_queries_and_echoes_are_redacted_on_both_transports() {
     let (statuses, logs) = capture(|| {
         let blocking = Client::ureq_with(echo_endpoint(port), config.clone()).unwrap();
         let listed = blocking
-            .list_images(&ListOptions::new())
+            .list_page(&ListOptions::new())
             .map(|l| l.images.len());
         let raw = blocking.run(Raw::new(port));
         let (listed_async, raw_async) = current_thread_runtime().block_on(async {
             let client = AsyncClient::hyper_with(echo_endpoint(port), config.clone()).unwrap();
             (
                 client
-                    .list_images(&ListOptions::new())
+                    .list_page(&ListOptions::new())
                     .await
                     .map(|l| l.images.len()),
                 client.run(Raw::new(port)).await,

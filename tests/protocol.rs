@@ -34,18 +34,18 @@ fn operations() -> Vec<Row> {
     let pending = || Task::new("t1".parse().unwrap(), TaskStatus::Pending);
     vec![
         (
-            "list_images",
+            "list_page",
             erase({
                 let e = e.clone();
-                move || e.list_images(&ListOptions::new()).unwrap()
+                move || e.list_page(&ListOptions::new()).unwrap()
             }),
             list,
         ),
         (
-            "list_all_images",
+            "list_images",
             erase({
                 let e = e.clone();
-                move || e.list_all_images(&ListOptions::new()).unwrap()
+                move || e.list_images(&ListOptions::new()).unwrap()
             }),
             list,
         ),

@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use connect_proxy::ConnectProxy;
-use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
+use coxedge_images::{AsyncClient, Client, TransportConfig};
 use coxedge_images::{Error, ErrorKind, ListOptions, TransportErrorKind};
 use coxedge_images_simulator::Simulator;
 use support::{CANARY, assert_no_secret, error_texts, policy};
@@ -29,14 +29,14 @@ fn list_both_with(
     let blocking = Client::ureq_with(sim.endpoint(), config.clone())
         .unwrap()
         .with_retry_policy(policy(attempts))
-        .list_images(&ListOptions::new())
+        .list_page(&ListOptions::new())
         .map(|l| l.images.len());
     let runtime = support::multi_thread_runtime();
     let not_blocking = runtime.block_on(async {
         AsyncClient::hyper_with(sim.endpoint(), config)
             .unwrap()
             .with_retry_policy(policy(attempts))
-            .list_images(&ListOptions::new())
+            .list_page(&ListOptions::new())
             .await
             .map(|l| l.images.len())
     });

@@ -15,7 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use connect_proxy::ConnectProxy;
-use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
+use coxedge_images::{AsyncClient, Client, TransportConfig};
 use coxedge_images::{Error, ListOptions, TransportErrorKind};
 use coxedge_images_simulator::Simulator;
 use support::{CANARY, assert_no_secret, policy};
@@ -79,10 +79,10 @@ fn list_both(sim: &Simulator, config: TransportConfig) -> [Result<usize, Error>;
         .with_retry_policy(policy(1));
     [
         blocking
-            .list_images(&ListOptions::new())
+            .list_page(&ListOptions::new())
             .map(|l| l.images.len()),
         runtime
-            .block_on(not_blocking.list_images(&ListOptions::new()))
+            .block_on(not_blocking.list_page(&ListOptions::new()))
             .map(|l| l.images.len()),
     ]
 }

@@ -7,18 +7,20 @@
 
 mod support;
 
+use coxedge_images::AsyncClient;
+use coxedge_images::transports::hyper::TokioSleep;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use coxedge_images::transports::hyper::{HyperClient, HyperTransport};
-use coxedge_images::transports::ureq::{UreqClient, UreqTransport};
-use coxedge_images::transports::{Client, TransportConfig};
+use coxedge_images::transports::hyper::HyperTransport;
+use coxedge_images::transports::ureq::UreqTransport;
 use coxedge_images::{
     API_KEY_HEADER, ApiKey, CreateImage, Endpoint, Error, ErrorKind, ListOptions, PollPolicy,
     RetryPolicy, TransportErrorKind,
 };
+use coxedge_images::{Client, TransportConfig};
 use coxedge_images_simulator::{Fault, FaultAction, Simulator, TaskOutcome};
 use http::StatusCode;
 use support::{
@@ -86,15 +88,15 @@ fn fast_polls() -> PollPolicy {
         .with_timeout(Duration::from_secs(5))
 }
 
-fn ureq_client(endpoint: Endpoint, notices: &Notices) -> UreqClient {
+fn ureq_client(endpoint: Endpoint, notices: &Notices) -> Client<UreqTransport> {
     Client::ureq_with(endpoint, config())
         .expect("client")
         .with_retry_policy(policy())
         .on_event(record_into(notices))
 }
 
-fn hyper_client(endpoint: Endpoint, notices: &Notices) -> HyperClient {
-    HyperClient::hyper_with(endpoint, config())
+fn hyper_client(endpoint: Endpoint, notices: &Notices) -> AsyncClient<HyperTransport, TokioSleep> {
+    AsyncClient::hyper_with(endpoint, config())
         .expect("client")
         .with_retry_policy(policy())
         .on_event(record_into(notices))
@@ -335,7 +337,7 @@ fn no_scenario_shows_the_key_over_ureq() {
         assert_clean(s.name, &format!("{client:?}"));
         let outcome = match s.call {
             Call::List => client
-                .list_images(&ListOptions::new())
+                .list_page(&ListOptions::new())
                 .map(|l| format!("{l:?}")),
             Call::GetMissing => client.get_image(&missing_id()).map(|i| format!("{i:?}")),
             Call::CreateAndWait => client.create_image(&create()).and_then(|handle| {
@@ -361,7 +363,7 @@ fn no_scenario_shows_the_key_over_hyper() {
         let outcome = rt.block_on(async {
             match s.call {
                 Call::List => client
-                    .list_images(&ListOptions::new())
+                    .list_page(&ListOptions::new())
                     .await
                     .map(|l| format!("{l:?}")),
                 Call::GetMissing => client
@@ -391,18 +393,16 @@ fn debug_of_every_value_holding_the_key_is_redacted() {
     let endpoint = endpoint_for(&sim);
     let builder = sim.endpoint_builder().api_key(canary_key());
     let request = endpoint
-        .list_images_request(&ListOptions::new())
+        .list_page_request(&ListOptions::new())
         .expect("request");
-    let call = endpoint.list_images(&ListOptions::new()).expect("call");
-    let list_all = endpoint
-        .list_all_images(&ListOptions::new())
-        .expect("list all");
+    let call = endpoint.list_page(&ListOptions::new()).expect("call");
+    let list_all = endpoint.list_images(&ListOptions::new()).expect("list all");
     let wait = endpoint.wait_for_task(
         coxedge_images::Task::new("t-1".parse().unwrap(), coxedge_images::TaskStatus::Pending),
         coxedge_images::PollPolicy::default(),
     );
     let ureq = Client::ureq_with(endpoint.clone(), config()).expect("ureq");
-    let hyper = HyperClient::hyper_with(endpoint.clone(), config()).expect("hyper");
+    let hyper = AsyncClient::hyper_with(endpoint.clone(), config()).expect("hyper");
     let texts = [
         ("ApiKey", format!("{:?}", canary_key())),
         ("Endpoint", format!("{endpoint:?}")),
@@ -429,7 +429,7 @@ fn debug_of_every_value_holding_the_key_is_redacted() {
     assert!(request.headers()[API_KEY_HEADER].is_sensitive());
 
     // A recorded request (the simulator marks the key sensitive too).
-    ureq.list_images(&ListOptions::new()).expect("list");
+    ureq.list_page(&ListOptions::new()).expect("list");
     let recorded = sim.requests();
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].header(API_KEY_HEADER.as_str()), Some(CANARY));
@@ -519,9 +519,9 @@ fn every_redirect_status_to_another_origin_is_refused() {
         let notices = Notices::default();
         let errors = [
             ureq_client(endpoint.clone(), &notices)
-                .list_images(&ListOptions::new())
+                .list_page(&ListOptions::new())
                 .expect_err("refused"),
-            rt.block_on(hyper_client(endpoint, &notices).list_images(&ListOptions::new()))
+            rt.block_on(hyper_client(endpoint, &notices).list_page(&ListOptions::new()))
                 .expect_err("refused"),
         ];
         for error in errors {
@@ -552,14 +552,14 @@ fn redirect_from_https_to_http_on_the_same_host_is_refused() {
     let endpoint = endpoint_for(&sim);
     let error = Client::ureq_with(endpoint.clone(), config.clone())
         .expect("client")
-        .list_images(&ListOptions::new())
+        .list_page(&ListOptions::new())
         .expect_err("refused");
     assert_eq!(error.kind(), ErrorKind::Redirect, "{error:?}");
     let error = runtime()
         .block_on(
-            HyperClient::hyper_with(endpoint, config)
+            AsyncClient::hyper_with(endpoint, config)
                 .expect("client")
-                .list_images(&ListOptions::new()),
+                .list_page(&ListOptions::new()),
         )
         .expect_err("refused");
     assert_eq!(error.kind(), ErrorKind::Redirect, "{error:?}");
@@ -605,14 +605,14 @@ fn plain_http_to_a_remote_host_is_refused_without_a_connection() {
         Client::ureq_with(endpoint.clone(), config.clone())
             .expect("client")
             .with_retry_policy(policy())
-            .list_images(&ListOptions::new())
+            .list_page(&ListOptions::new())
             .expect_err("refused"),
         runtime()
             .block_on(
-                HyperClient::hyper_with(endpoint, config)
+                AsyncClient::hyper_with(endpoint, config)
                     .expect("client")
                     .with_retry_policy(policy())
-                    .list_images(&ListOptions::new()),
+                    .list_page(&ListOptions::new()),
             )
             .expect_err("refused"),
     ];
@@ -639,12 +639,12 @@ fn plain_http_to_a_non_loopback_name_reaches_the_server_only_when_allowed() {
     let refused = [
         Client::ureq_with(endpoint.clone(), config())
             .expect("client")
-            .list_images(&ListOptions::new())
+            .list_page(&ListOptions::new())
             .expect_err("refused"),
         rt.block_on(
-            HyperClient::hyper_with(endpoint.clone(), config())
+            AsyncClient::hyper_with(endpoint.clone(), config())
                 .expect("client")
-                .list_images(&ListOptions::new()),
+                .list_page(&ListOptions::new()),
         )
         .expect_err("refused"),
     ];
@@ -657,16 +657,16 @@ fn plain_http_to_a_non_loopback_name_reaches_the_server_only_when_allowed() {
     let allowed = config().allow_insecure_http(true);
     let transport = UreqTransport::new(allowed.clone()).expect("transport");
     Client::new(endpoint.clone(), transport)
-        .list_images(&ListOptions::new())
+        .list_page(&ListOptions::new())
         .expect("allowed");
     let transport = HyperTransport::new(allowed).expect("transport");
     rt.block_on(
-        coxedge_images::transports::AsyncClient::new(
+        coxedge_images::AsyncClient::new(
             endpoint,
             transport,
             coxedge_images::transports::hyper::TokioSleep,
         )
-        .list_images(&ListOptions::new()),
+        .list_page(&ListOptions::new()),
     )
     .expect("allowed");
     let requests = sim.requests();
@@ -710,7 +710,7 @@ fn a_server_echoing_the_key_does_not_make_the_error_text_show_it() {
         sim.inject(Fault::always(action.clone()));
         let error = Client::ureq_with(endpoint_for(&sim), config())
             .expect("client")
-            .list_images(&ListOptions::new())
+            .list_page(&ListOptions::new())
             .expect_err("an error");
         // The whole body stays available to a caller who asks for it.
         assert!(error.body().is_some());

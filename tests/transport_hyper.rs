@@ -6,11 +6,11 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coxedge_images::transports::hyper::{HyperClient, HyperTransport, TokioSleep};
-use coxedge_images::transports::{AsyncClient, AsyncTransport, TransportConfig};
+use coxedge_images::transports::hyper::{HyperTransport, TokioSleep};
 use coxedge_images::{
     API_KEY_HEADER, Error, ErrorKind, ImageList, ListOptions, TransportError, TransportErrorKind,
 };
+use coxedge_images::{AsyncClient, AsyncTransport, TransportConfig};
 use coxedge_images_simulator::{Fault, FaultAction, Simulator};
 use http::StatusCode;
 use support::{
@@ -18,13 +18,17 @@ use support::{
     request_to_a_closed_port, simulator, tls_simulator, wrong_key_endpoint,
 };
 
-fn client_with(sim: &Simulator, config: TransportConfig, attempts: u32) -> HyperClient {
-    HyperClient::hyper_with(sim.endpoint(), config)
+fn client_with(
+    sim: &Simulator,
+    config: TransportConfig,
+    attempts: u32,
+) -> AsyncClient<HyperTransport, TokioSleep> {
+    AsyncClient::hyper_with(sim.endpoint(), config)
         .expect("client")
         .with_retry_policy(policy(attempts))
 }
 
-fn client(sim: &Simulator, attempts: u32) -> HyperClient {
+fn client(sim: &Simulator, attempts: u32) -> AsyncClient<HyperTransport, TokioSleep> {
     client_with(sim, config(), attempts)
 }
 
@@ -35,7 +39,7 @@ async fn list_with(
     attempts: u32,
 ) -> Result<ImageList, Error> {
     client_with(sim, config, attempts)
-        .list_images(&ListOptions::new())
+        .list_page(&ListOptions::new())
         .await
 }
 
@@ -43,7 +47,7 @@ async fn list_with(
 async fn lists_images() {
     let sim = simulator();
     let list = client(&sim, 1)
-        .list_images(&ListOptions::new())
+        .list_page(&ListOptions::new())
         .await
         .unwrap();
     assert!(!list.images.is_empty());
@@ -56,7 +60,7 @@ async fn lists_images() {
 async fn lists_system_images_only() {
     let sim = simulator();
     let list = client(&sim, 1)
-        .list_images(&ListOptions::new().system_only())
+        .list_page(&ListOptions::new().system_only())
         .await
         .unwrap();
     assert!(!list.images.is_empty());
@@ -71,12 +75,7 @@ async fn lists_system_images_only() {
 async fn gets_one_image() {
     let sim = simulator();
     let client = client(&sim, 1);
-    let first = client
-        .list_images(&ListOptions::new())
-        .await
-        .unwrap()
-        .images[0]
-        .clone();
+    let first = client.list_page(&ListOptions::new()).await.unwrap().images[0].clone();
     let image = client.get_image(&first.id).await.unwrap();
     assert_eq!(image.id, first.id);
 }
@@ -90,7 +89,7 @@ async fn call_futures_own_their_arguments_and_are_send() {
     let client = std::sync::Arc::new(client(&sim, 1));
     let listing = {
         let options = ListOptions::new();
-        client.list_images(&options)
+        client.list_page(&options)
     };
     let first = listing.await.unwrap().images[0].id.clone();
     let getting = {
@@ -120,7 +119,7 @@ async fn a_wrong_key_is_refused() {
     let sim = simulator();
     let endpoint = wrong_key_endpoint(&sim);
     let client = AsyncClient::new(endpoint, HyperTransport::new(config()).unwrap(), TokioSleep);
-    let error = expect_error(client.list_images(&ListOptions::new()).await);
+    let error = expect_error(client.list_page(&ListOptions::new()).await);
     assert!(error.is_forbidden() || error.is_unauthorized(), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Api);
 }
@@ -135,7 +134,7 @@ async fn a_missing_key_is_unauthorized() {
         async move { inner.send(request).await }
     };
     let client = AsyncClient::new(sim.endpoint(), strip, TokioSleep);
-    let error = expect_error(client.list_images(&ListOptions::new()).await);
+    let error = expect_error(client.list_page(&ListOptions::new()).await);
     assert!(error.is_unauthorized(), "{error:?}");
 }
 
@@ -148,7 +147,7 @@ async fn rate_limited_once_waits_as_told_and_succeeds() {
     )));
     let (notices, observer) = recorder();
     let client = client(&sim, 3).on_event(observer);
-    let list = client.list_images(&ListOptions::new()).await.unwrap();
+    let list = client.list_page(&ListOptions::new()).await.unwrap();
     assert!(!list.images.is_empty());
     let notices = notices.lock().unwrap();
     assert_eq!(notices.len(), 1);
@@ -163,7 +162,7 @@ async fn unavailable_forever_gives_up_after_max_attempts() {
     sim.inject(Fault::always(FaultAction::status(
         StatusCode::SERVICE_UNAVAILABLE,
     )));
-    let error = expect_error(client(&sim, 3).list_images(&ListOptions::new()).await);
+    let error = expect_error(client(&sim, 3).list_page(&ListOptions::new()).await);
     assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(error.attempts(), 3);
     assert_eq!(sim.requests().len(), 3);
@@ -224,7 +223,7 @@ async fn a_body_at_the_limit_is_accepted() {
 async fn a_truncated_body_is_reported_as_cut_short() {
     let sim = simulator();
     sim.inject(Fault::always(FaultAction::Truncate));
-    let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()).await);
+    let error = expect_error(client(&sim, 1).list_page(&ListOptions::new()).await);
     assert_eq!(
         error.transport_kind(),
         Some(TransportErrorKind::Truncated),
@@ -243,7 +242,7 @@ async fn a_truncated_body_is_reported_as_cut_short() {
 async fn an_html_502_keeps_status_and_body() {
     let sim = simulator();
     sim.inject(Fault::always(FaultAction::Html502));
-    let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()).await);
+    let error = expect_error(client(&sim, 1).list_page(&ListOptions::new()).await);
     assert_eq!(error.kind(), ErrorKind::Http, "{error:?}");
     assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
     let body = String::from_utf8_lossy(error.body().unwrap()).to_lowercase();
@@ -255,7 +254,7 @@ async fn a_reset_connection_is_an_io_error_and_is_retried() {
     // The server counts what it received: one request per attempt, no more.
     let sim = simulator();
     sim.inject(Fault::always(FaultAction::Reset));
-    let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()).await);
+    let error = expect_error(client(&sim, 1).list_page(&ListOptions::new()).await);
     assert_eq!(
         error.transport_kind(),
         Some(TransportErrorKind::Io),
@@ -273,7 +272,7 @@ async fn a_reset_connection_is_an_io_error_and_is_retried() {
     let error = expect_error(
         client(&sim, 3)
             .on_event(observer)
-            .list_images(&ListOptions::new())
+            .list_page(&ListOptions::new())
             .await,
     );
     assert_eq!(error.transport_kind(), Some(TransportErrorKind::Io));
@@ -286,7 +285,7 @@ async fn a_reset_connection_is_an_io_error_and_is_retried() {
     let (notices, observer) = recorder();
     let list = client(&sim, 3)
         .on_event(observer)
-        .list_images(&ListOptions::new())
+        .list_page(&ListOptions::new())
         .await
         .unwrap();
     assert!(!list.images.is_empty());
@@ -303,7 +302,7 @@ async fn a_cross_origin_redirect_is_not_followed() {
         other.base_url().trim_end_matches('/')
     );
     sim.inject(Fault::always(FaultAction::RedirectTo(target)));
-    let error = expect_error(client(&sim, 3).list_images(&ListOptions::new()).await);
+    let error = expect_error(client(&sim, 3).list_page(&ListOptions::new()).await);
     assert_eq!(error.kind(), ErrorKind::Redirect, "{error:?}");
     assert!(
         other.requests().is_empty(),
@@ -316,11 +315,11 @@ async fn a_cross_origin_redirect_is_not_followed() {
 async fn plain_http_to_a_remote_host_is_refused_without_connecting() {
     let endpoint = remote_http_endpoint();
     let client =
-        HyperClient::hyper_with(endpoint, config().connect_timeout(Duration::from_secs(20)))
+        AsyncClient::hyper_with(endpoint, config().connect_timeout(Duration::from_secs(20)))
             .unwrap()
             .with_retry_policy(policy(3));
     let started = Instant::now();
-    let error = expect_error(client.list_images(&ListOptions::new()).await);
+    let error = expect_error(client.list_page(&ListOptions::new()).await);
     assert_eq!(error.transport_kind(), Some(TransportErrorKind::Refused));
     assert!(!error.may_have_reached_server());
     assert_eq!(error.attempts(), 1);
@@ -339,7 +338,7 @@ async fn tls_with_the_simulator_ca() {
 #[tokio::test]
 async fn tls_without_the_ca_fails_as_tls() {
     let sim = tls_simulator();
-    let error = expect_error(client(&sim, 3).list_images(&ListOptions::new()).await);
+    let error = expect_error(client(&sim, 3).list_page(&ListOptions::new()).await);
     assert_eq!(
         error.transport_kind(),
         Some(TransportErrorKind::Tls),
@@ -356,7 +355,7 @@ async fn connections_are_reused() {
     let sim = simulator();
     let client = client(&sim, 1);
     for _ in 0..20 {
-        client.list_images(&ListOptions::new()).await.unwrap();
+        client.list_page(&ListOptions::new()).await.unwrap();
     }
     assert_eq!(sim.requests().len(), 20);
     let opened = sim.connections_opened();
@@ -370,7 +369,7 @@ async fn tls_connections_are_reused() {
     let config = config().add_root_certificate_der(sim.ca_certificate_der().unwrap());
     let client = client_with(&sim, config, 1);
     for _ in 0..10 {
-        client.list_images(&ListOptions::new()).await.unwrap();
+        client.list_page(&ListOptions::new()).await.unwrap();
     }
     let opened = sim.connections_opened();
     eprintln!("hyper: 10 sequential TLS calls opened {opened} connection(s)");
@@ -398,7 +397,7 @@ async fn many_concurrent_calls_share_a_few_connections() {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..200 {
         let client = Arc::clone(&client);
-        tasks.spawn(async move { client.list_images(&ListOptions::new()).await });
+        tasks.spawn(async move { client.list_page(&ListOptions::new()).await });
     }
     let all = tokio::time::timeout(Duration::from_secs(60), async {
         let mut ok = 0;
@@ -429,7 +428,7 @@ async fn many_concurrent_calls_share_a_few_connections() {
 
     // The pooled connections are reused by the calls that follow.
     for _ in 0..20 {
-        client.list_images(&ListOptions::new()).await.unwrap();
+        client.list_page(&ListOptions::new()).await.unwrap();
     }
     assert_eq!(sim.connections_opened(), opened);
 }
@@ -444,7 +443,7 @@ async fn the_in_flight_limit_bounds_connections() {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..50 {
         let client = Arc::clone(&client);
-        tasks.spawn(async move { client.list_images(&ListOptions::new()).await });
+        tasks.spawn(async move { client.list_page(&ListOptions::new()).await });
     }
     tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(joined) = tasks.join_next().await {

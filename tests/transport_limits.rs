@@ -10,6 +10,7 @@
 
 mod support;
 
+use coxedge_images::AsyncClient;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -17,12 +18,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use coxedge_images::transports::hyper::{HyperClient, HyperTransport};
+use coxedge_images::transports::hyper::HyperTransport;
 use coxedge_images::transports::ureq::UreqTransport;
-use coxedge_images::transports::{AsyncTransport, Transport, TransportConfig};
 use coxedge_images::{
     API_KEY_HEADER, Endpoint, ErrorKind, ListOptions, RetryPolicy, TransportErrorKind,
 };
+use coxedge_images::{AsyncTransport, Transport, TransportConfig};
 use support::{CANARY, canary_key, multi_thread_runtime};
 
 /// What a [`Server`] does with each connection.
@@ -185,7 +186,7 @@ fn queued_async_calls_end_within_their_timeout() {
         .max_in_flight(CALLS / 3);
     let limit = config.max_in_flight;
     let client = Arc::new(
-        HyperClient::hyper_with(endpoint(&server, "127.0.0.1"), config)
+        AsyncClient::hyper_with(endpoint(&server, "127.0.0.1"), config)
             .expect("client")
             .with_retry_policy(RetryPolicy::default().with_max_attempts(1)),
     );
@@ -196,7 +197,7 @@ fn queued_async_calls_end_within_their_timeout() {
         for _ in 0..CALLS {
             let client = Arc::clone(&client);
             calls.spawn(async move {
-                let result = client.list_images(&ListOptions::new()).await;
+                let result = client.list_page(&ListOptions::new()).await;
                 (result, started.elapsed())
             });
         }

@@ -5,9 +5,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use coxedge_images::transports::ureq::{UreqClient, UreqTransport};
-use coxedge_images::transports::{Client, Transport, TransportConfig};
+use coxedge_images::transports::ureq::UreqTransport;
 use coxedge_images::{API_KEY_HEADER, ErrorKind, ListOptions, TransportError, TransportErrorKind};
+use coxedge_images::{Client, Transport, TransportConfig};
 use coxedge_images_simulator::{Fault, FaultAction, Simulator};
 use http::StatusCode;
 use support::{
@@ -15,20 +15,20 @@ use support::{
     request_to_a_closed_port, simulator, tls_simulator, wrong_key_endpoint,
 };
 
-fn client_with(sim: &Simulator, config: TransportConfig, attempts: u32) -> UreqClient {
+fn client_with(sim: &Simulator, config: TransportConfig, attempts: u32) -> Client<UreqTransport> {
     Client::ureq_with(sim.endpoint(), config)
         .expect("client")
         .with_retry_policy(policy(attempts))
 }
 
-fn client(sim: &Simulator, attempts: u32) -> UreqClient {
+fn client(sim: &Simulator, attempts: u32) -> Client<UreqTransport> {
     client_with(sim, config(), attempts)
 }
 
 #[test]
 fn lists_images() {
     let sim = simulator();
-    let list = client(&sim, 1).list_images(&ListOptions::new()).unwrap();
+    let list = client(&sim, 1).list_page(&ListOptions::new()).unwrap();
     assert!(!list.images.is_empty());
     let requests = sim.requests();
     assert_eq!(requests.len(), 1);
@@ -39,7 +39,7 @@ fn lists_images() {
 fn lists_system_images_only() {
     let sim = simulator();
     let list = client(&sim, 1)
-        .list_images(&ListOptions::new().system_only())
+        .list_page(&ListOptions::new().system_only())
         .unwrap();
     assert!(!list.images.is_empty());
     assert!(list.images.iter().all(|i| i.is_system()));
@@ -53,7 +53,7 @@ fn lists_system_images_only() {
 fn gets_one_image() {
     let sim = simulator();
     let client = client(&sim, 1);
-    let first = client.list_images(&ListOptions::new()).unwrap().images[0].clone();
+    let first = client.list_page(&ListOptions::new()).unwrap().images[0].clone();
     let image = client.get_image(&first.id).unwrap();
     assert_eq!(image.id, first.id);
 }
@@ -73,7 +73,7 @@ fn a_wrong_key_is_refused() {
     let sim = simulator();
     let endpoint = wrong_key_endpoint(&sim);
     let client = Client::new(endpoint, UreqTransport::new(config()).unwrap());
-    let error = expect_error(client.list_images(&ListOptions::new()));
+    let error = expect_error(client.list_page(&ListOptions::new()));
     assert!(error.is_forbidden() || error.is_unauthorized(), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Api);
 }
@@ -87,7 +87,7 @@ fn a_missing_key_is_unauthorized() {
         inner.send(request)
     };
     let client = Client::new(sim.endpoint(), strip);
-    let error = expect_error(client.list_images(&ListOptions::new()));
+    let error = expect_error(client.list_page(&ListOptions::new()));
     assert!(error.is_unauthorized(), "{error:?}");
 }
 
@@ -100,7 +100,7 @@ fn rate_limited_once_waits_as_told_and_succeeds() {
     )));
     let (notices, observer) = recorder();
     let client = client(&sim, 3).on_event(observer);
-    let list = client.list_images(&ListOptions::new()).unwrap();
+    let list = client.list_page(&ListOptions::new()).unwrap();
     assert!(!list.images.is_empty());
     let notices = notices.lock().unwrap();
     assert_eq!(notices.len(), 1);
@@ -115,7 +115,7 @@ fn unavailable_forever_gives_up_after_max_attempts() {
     sim.inject(Fault::always(FaultAction::status(
         StatusCode::SERVICE_UNAVAILABLE,
     )));
-    let error = expect_error(client(&sim, 3).list_images(&ListOptions::new()));
+    let error = expect_error(client(&sim, 3).list_page(&ListOptions::new()));
     assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(error.attempts(), 3);
     assert_eq!(sim.requests().len(), 3);
@@ -127,7 +127,7 @@ fn a_slow_server_times_out() {
     sim.inject(Fault::always(FaultAction::Delay(Duration::from_secs(5))));
     let config = config().timeout(Duration::from_millis(500));
     let started = Instant::now();
-    let error = expect_error(client_with(&sim, config, 1).list_images(&ListOptions::new()));
+    let error = expect_error(client_with(&sim, config, 1).list_page(&ListOptions::new()));
     let elapsed = started.elapsed();
     assert!(error.is_timeout(), "{error:?}");
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
@@ -139,7 +139,7 @@ fn a_stalled_body_times_out() {
     sim.inject(Fault::always(FaultAction::Stall));
     let config = config().timeout(Duration::from_millis(500));
     let started = Instant::now();
-    let error = expect_error(client_with(&sim, config, 1).list_images(&ListOptions::new()));
+    let error = expect_error(client_with(&sim, config, 1).list_page(&ListOptions::new()));
     assert!(error.is_timeout(), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
@@ -150,7 +150,7 @@ fn an_endless_body_is_cut_at_the_limit() {
     sim.inject(Fault::always(FaultAction::Oversized(u64::MAX)));
     let config = config().max_body_bytes(64 * 1024);
     let started = Instant::now();
-    let error = expect_error(client_with(&sim, config, 3).list_images(&ListOptions::new()));
+    let error = expect_error(client_with(&sim, config, 3).list_page(&ListOptions::new()));
     assert!(error.is_body_too_large(), "{error:?}");
     assert_eq!(error.attempts(), 1, "a body over the limit is not retried");
     assert_eq!(
@@ -167,7 +167,7 @@ fn a_body_at_the_limit_is_accepted() {
     sim.inject(Fault::once(FaultAction::Oversized(10_000)));
     let config = config().max_body_bytes(10_000);
     // The body is read whole (it is not valid JSON, so decoding fails).
-    let error = expect_error(client_with(&sim, config, 1).list_images(&ListOptions::new()));
+    let error = expect_error(client_with(&sim, config, 1).list_page(&ListOptions::new()));
     assert!(!error.is_body_too_large(), "{error:?}");
     assert_eq!(error.body().map(<[u8]>::len), Some(10_000));
 }
@@ -176,7 +176,7 @@ fn a_body_at_the_limit_is_accepted() {
 fn a_truncated_body_is_reported_as_cut_short() {
     let sim = simulator();
     sim.inject(Fault::always(FaultAction::Truncate));
-    let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()));
+    let error = expect_error(client(&sim, 1).list_page(&ListOptions::new()));
     assert_eq!(
         error.transport_kind(),
         Some(TransportErrorKind::Truncated),
@@ -195,7 +195,7 @@ fn a_truncated_body_is_reported_as_cut_short() {
 fn an_html_502_keeps_status_and_body() {
     let sim = simulator();
     sim.inject(Fault::always(FaultAction::Html502));
-    let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()));
+    let error = expect_error(client(&sim, 1).list_page(&ListOptions::new()));
     assert_eq!(error.kind(), ErrorKind::Http, "{error:?}");
     assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
     let body = String::from_utf8_lossy(error.body().unwrap()).to_lowercase();
@@ -207,7 +207,7 @@ fn a_reset_connection_is_an_io_error_and_is_retried() {
     // The server counts what it received: one request per attempt, no more.
     let sim = simulator();
     sim.inject(Fault::always(FaultAction::Reset));
-    let error = expect_error(client(&sim, 1).list_images(&ListOptions::new()));
+    let error = expect_error(client(&sim, 1).list_page(&ListOptions::new()));
     assert_eq!(
         error.transport_kind(),
         Some(TransportErrorKind::Io),
@@ -225,7 +225,7 @@ fn a_reset_connection_is_an_io_error_and_is_retried() {
     let error = expect_error(
         client(&sim, 3)
             .on_event(observer)
-            .list_images(&ListOptions::new()),
+            .list_page(&ListOptions::new()),
     );
     assert_eq!(error.transport_kind(), Some(TransportErrorKind::Io));
     assert_eq!(sim.requests().len(), 3, "three attempts, three requests");
@@ -237,7 +237,7 @@ fn a_reset_connection_is_an_io_error_and_is_retried() {
     let (notices, observer) = recorder();
     let list = client(&sim, 3)
         .on_event(observer)
-        .list_images(&ListOptions::new())
+        .list_page(&ListOptions::new())
         .unwrap();
     assert!(!list.images.is_empty());
     assert_eq!(sim.requests().len(), 2, "reset once, then answered");
@@ -253,7 +253,7 @@ fn a_cross_origin_redirect_is_not_followed() {
         other.base_url().trim_end_matches('/')
     );
     sim.inject(Fault::always(FaultAction::RedirectTo(target)));
-    let error = expect_error(client(&sim, 3).list_images(&ListOptions::new()));
+    let error = expect_error(client(&sim, 3).list_page(&ListOptions::new()));
     assert_eq!(error.kind(), ErrorKind::Redirect, "{error:?}");
     assert!(
         other.requests().is_empty(),
@@ -269,7 +269,7 @@ fn plain_http_to_a_remote_host_is_refused_without_connecting() {
         .unwrap()
         .with_retry_policy(policy(3));
     let started = Instant::now();
-    let error = expect_error(client.list_images(&ListOptions::new()));
+    let error = expect_error(client.list_page(&ListOptions::new()));
     assert_eq!(error.transport_kind(), Some(TransportErrorKind::Refused));
     assert!(!error.may_have_reached_server());
     assert_eq!(error.attempts(), 1);
@@ -282,7 +282,7 @@ fn tls_with_the_simulator_ca() {
     assert!(sim.base_url().starts_with("https://"));
     let config = config().add_root_certificate_der(sim.ca_certificate_der().unwrap());
     let list = client_with(&sim, config, 1)
-        .list_images(&ListOptions::new())
+        .list_page(&ListOptions::new())
         .unwrap();
     assert!(!list.images.is_empty());
 }
@@ -290,7 +290,7 @@ fn tls_with_the_simulator_ca() {
 #[test]
 fn tls_without_the_ca_fails_as_tls() {
     let sim = tls_simulator();
-    let error = expect_error(client(&sim, 3).list_images(&ListOptions::new()));
+    let error = expect_error(client(&sim, 3).list_page(&ListOptions::new()));
     assert_eq!(
         error.transport_kind(),
         Some(TransportErrorKind::Tls),
@@ -307,7 +307,7 @@ fn connections_are_reused() {
     let sim = simulator();
     let client = client(&sim, 1);
     for _ in 0..20 {
-        client.list_images(&ListOptions::new()).unwrap();
+        client.list_page(&ListOptions::new()).unwrap();
     }
     assert_eq!(sim.requests().len(), 20);
     let opened = sim.connections_opened();
@@ -321,7 +321,7 @@ fn tls_connections_are_reused() {
     let config = config().add_root_certificate_der(sim.ca_certificate_der().unwrap());
     let client = client_with(&sim, config, 1);
     for _ in 0..10 {
-        client.list_images(&ListOptions::new()).unwrap();
+        client.list_page(&ListOptions::new()).unwrap();
     }
     let opened = sim.connections_opened();
     eprintln!("ureq: 10 sequential TLS calls opened {opened} connection(s)");

@@ -217,7 +217,7 @@ pub(crate) fn native_roots(
             || "holds no certificate".to_owned(),
             |e| format!("cannot be read: {e}"),
         );
-        return Err(crate::ConfigError::owned("system certificate store", why));
+        return Err(crate::ConfigError::new("system certificate store", why));
     }
     Ok(loaded.certs)
 }

@@ -104,8 +104,10 @@ macro_rules! facade_methods {
             &self.transport
         }
 
-        /// Lists one page of the environment's images (all of them when the
-        /// server does not page); see [`Endpoint::list_images`](crate::Endpoint::list_images).
+        /// Lists the environment's images, following the server's pages
+        /// (see [`ListAll`](crate::ListAll)); the metadata is the first
+        /// page's. Filter with `options` (system images only, an image
+        /// type).
         pub fn list_images$(<$lt>)?(
             &$($lt)? self,
             options: &crate::ListOptions,
@@ -114,13 +116,15 @@ macro_rules! facade_methods {
             self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())), Quiet::stop_events)
         }
 
-        /// Lists every image, following the server's pages (see
-        /// [`ListAll`](crate::ListAll)); the metadata is the first page's.
-        pub fn list_all_images$(<$lt>)?(
+        /// Reads one page of images: the page `options` asks for
+        /// ([`ListOptions::page`](crate::ListOptions::page)), or every
+        /// image when the server does not page.
+        /// [`list_images`](Self::list_images) follows every page.
+        pub fn list_page$(<$lt>)?(
             &$($lt)? self,
             options: &crate::ListOptions,
         ) -> $Out!(crate::ImageList) {
-            let op = self.endpoint.list_all_images(options);
+            let op = self.endpoint.list_page(options);
             self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())), Quiet::stop_events)
         }
 

@@ -37,8 +37,8 @@
 //!     .environment("test-area")
 //!     .api_key(ApiKey::new("my-key")?)
 //!     .build()?;
-//! let client = HyperClient::hyper(endpoint)?;
-//! let list = client.list_images(&ListOptions::new()).await?;
+//! let client = AsyncClient::hyper(endpoint)?;
+//! let list = client.list_page(&ListOptions::new()).await?;
 //! println!("{} images", list.images.len());
 //! # Ok(())
 //! # }
@@ -64,8 +64,10 @@ use super::config::wording::{self, Malformed};
 use super::config::{bounded, header_limit, native_roots};
 use super::proxy::{ProxyRules, ProxyUrl, mark_proxy, wording as proxy_wording};
 use super::security::SecurityCheck;
-use super::{AsyncClient, AsyncSleep, AsyncTransport, TransportConfig};
-use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
+use crate::{
+    AsyncClient, AsyncSleep, AsyncTransport, ConfigError, Endpoint, TransportConfig,
+    TransportError, TransportErrorKind,
+};
 
 /// An async [`AsyncTransport`] over one pooled hyper client. Cheap to clone;
 /// clones share the connection pool and the in-flight limit. Needs a tokio
@@ -87,9 +89,6 @@ impl fmt::Debug for HyperTransport {
     }
 }
 
-/// An async client over hyper, sleeping with tokio.
-pub type HyperClient = AsyncClient<HyperTransport, TokioSleep>;
-
 impl HyperTransport {
     /// Builds the TLS settings and the pooled client, reading the proxy
     /// variables now if the config says so. Fails if a root certificate is
@@ -101,7 +100,7 @@ impl HyperTransport {
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError::owned("TLS", format!("cannot be set up: {e}")))?
+        .map_err(|e| ConfigError::new("TLS", format!("cannot be set up: {e}")))?
         .with_root_certificates(root_store(&config)?)
         .with_no_client_auth();
 
@@ -384,7 +383,7 @@ impl AsyncTransport for HyperTransport {
     fn send(
         &self,
         request: Request<Vec<u8>>,
-    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> {
         // The checks, and handing the request to hyper-util (whose future
         // does nothing until polled), happen here: the future below then
         // holds hyper-util's boxed future, not a copy of the request at
@@ -484,7 +483,7 @@ fn root_store(config: &TransportConfig) -> Result<rustls::RootCertStore, ConfigE
     for der in &config.root_certificates {
         roots
             .add(rustls_pki_types::CertificateDer::from(der.as_slice()))
-            .map_err(|e| ConfigError::owned("root certificate", format!("is not usable: {e}")))?;
+            .map_err(|e| ConfigError::new("root certificate", format!("is not usable: {e}")))?;
     }
     if roots.is_empty() {
         return Err(ConfigError::new(
@@ -864,7 +863,7 @@ mod tests {
         fn cloneable<T: Clone>() {}
         shareable::<HyperTransport>();
         cloneable::<HyperTransport>();
-        shareable::<HyperClient>();
+        shareable::<AsyncClient<HyperTransport, TokioSleep>>();
 
         let endpoint = Endpoint::builder()
             .service("edge-services")
@@ -872,11 +871,11 @@ mod tests {
             .api_key(crate::ApiKey::new("k").unwrap())
             .build()
             .unwrap();
-        let client = HyperClient::hyper(endpoint).unwrap();
+        let client = AsyncClient::hyper(endpoint).unwrap();
         let options = ListOptions::new();
         let id: ImageId = "stack/family/tag".parse().unwrap();
         // Only built, never polled: this is a compile-time check.
-        assert_send(&client.list_images(&options));
+        assert_send(&client.list_page(&options));
         assert_send(&client.get_image(&id));
         assert_send(&client.transport().send(get("https://example.com/")));
         assert_send(&TokioSleep.sleep(Duration::ZERO));
@@ -984,10 +983,7 @@ mod tests {
             text.starts_with("CONNECT h:8080 HTTP/1.1\r\nHost: h:8080\r\n"),
             "{text}"
         );
-        assert!(text.contains(&format!(
-            "\r\nUser-Agent: {}\r\n",
-            crate::endpoint::USER_AGENT
-        )));
+        assert!(text.contains(&format!("\r\nUser-Agent: {}\r\n", crate::USER_AGENT)));
         assert!(
             text.contains("\r\nProxy-Authorization: Basic dTpw\r\n"),
             "{text}"

@@ -10,7 +10,7 @@
 //! or pass a closure:
 //!
 //! ```
-//! use coxedge_images::transports::Client;
+//! use coxedge_images::Client;
 //! use coxedge_images::{ApiKey, Endpoint, ListOptions, TransportError};
 //!
 //! let endpoint = Endpoint::builder()
@@ -23,28 +23,24 @@
 //!     Ok(http::Response::new(br#"{"data": []}"#.to_vec()))
 //! };
 //! let client = Client::new(endpoint, transport);
-//! assert!(client.list_images(&ListOptions::new())?.images.is_empty());
+//! assert!(client.list_page(&ListOptions::new())?.images.is_empty());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod asynchronous;
-mod blocking;
-mod config;
-mod drive;
-mod facade;
+pub(crate) mod asynchronous;
+pub(crate) mod blocking;
+pub(crate) mod config;
+pub(crate) mod drive;
+pub(crate) mod facade;
 mod jitter;
 mod log;
-mod proxy;
+pub(crate) mod proxy;
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 mod security;
 
-pub use asynchronous::{
-    AsyncClient, AsyncSleep, AsyncTransport, LocalAsyncClient, LocalAsyncSleep, LocalAsyncTransport,
-};
-pub use blocking::{Client, Transport};
-pub use config::TransportConfig;
-pub use drive::{Clock, Random, Sleep, SystemClock};
-pub use facade::TaskHandle;
-pub use proxy::{ProxyConfig, ProxyUrl};
+use drive::{Clock, Random};
+use facade::TaskHandle;
+pub use proxy::ThroughProxy;
 
 #[cfg(feature = "hyper")]
 pub mod hyper;

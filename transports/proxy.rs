@@ -2,18 +2,20 @@
 //! transports ask the same function, so they agree on every rule; the rules
 //! are documented on [`ProxyConfig`].
 
-// Without a bundled transport only the public types are used.
-#![cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
-
 use std::fmt;
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use http::{HeaderValue, Uri};
+use http::HeaderValue;
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+use http::Uri;
 use percent_encoding::percent_decode_str;
 
-use crate::model::host::is_loopback_host;
-use crate::{ConfigError, TransportError, TransportErrorKind};
+use crate::ConfigError;
+use crate::is_loopback_host;
+#[cfg(any(feature = "ureq", feature = "hyper"))]
+use crate::{TransportError, TransportErrorKind};
 
 /// Which proxy the bundled transports use.
 ///
@@ -121,7 +123,7 @@ impl ProxyUrl {
     }
 
     /// `http://host:port/`, without credentials.
-    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+    #[cfg(feature = "hyper")]
     pub(crate) fn uri(&self) -> Uri {
         // Host and port were validated as an authority when parsed.
         Uri::builder()
@@ -144,7 +146,7 @@ impl FromStr for ProxyUrl {
     /// Parses a proxy URL. Errors never repeat the text, which may hold a
     /// password.
     fn from_str(text: &str) -> Result<Self, ConfigError> {
-        let bad = |problem: &str| ConfigError::owned("proxy URL", problem.to_owned());
+        let bad = |problem: &str| ConfigError::new("proxy URL", problem.to_owned());
         let text = text.trim();
         let rest = match text.split_once("://") {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
@@ -154,7 +156,7 @@ impl FromStr for ProxyUrl {
                 } else {
                     "that"
                 };
-                return Err(ConfigError::owned(
+                return Err(ConfigError::new(
                     "proxy URL",
                     format!("uses the scheme {scheme}, but only http:// proxies are supported"),
                 ));
@@ -232,6 +234,7 @@ impl fmt::Debug for ProxyUrl {
     }
 }
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 impl ProxyUrl {
     /// `host:port`, as the messages name the proxy (never credentials).
     pub(crate) fn host_port(&self) -> String {
@@ -241,11 +244,11 @@ impl ProxyUrl {
     /// The `CONNECT` request for a tunnel to `host:port`: the crate's
     /// `User-Agent`, and the credentials when given. Both transports send
     /// this much (ureq writes its own, with the same headers).
-    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+    #[cfg(feature = "hyper")]
     pub(crate) fn connect_head(&self, host: &str, port: u16) -> Vec<u8> {
         let mut head = format!(
             "CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: {}\r\n",
-            crate::endpoint::USER_AGENT
+            crate::USER_AGENT
         )
         .into_bytes();
         if let Some(auth) = self.basic_authorization() {
@@ -258,11 +261,13 @@ impl ProxyUrl {
     }
 }
 
-/// Put in a response's extensions by the transports when it came through a
-/// proxy (`host:port`), for the request logs.
-#[derive(Debug, Clone)]
-#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-pub(crate) struct ThroughProxy(pub(crate) String);
+/// A response extension: the response came through the proxy at this
+/// `host:port` (never its credentials). A transport that uses a proxy puts
+/// it in [`http::Response::extensions_mut`], as the bundled ones do, and the
+/// request logs name the proxy; the failures of a proxied request say the
+/// same with [`TransportError::through_proxy`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThroughProxy(pub String);
 
 /// Marks `answer` as having come through `proxy`, when there was one.
 #[cfg(any(feature = "ureq", feature = "hyper"))]
@@ -386,6 +391,7 @@ fn base64(text: String) -> String {
 
 /// A proxy setting as read, kept even when it does not parse, so that the
 /// error is reported when (and only when) a request would use it.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Setting {
     Proxy(ProxyUrl),
@@ -395,6 +401,7 @@ enum Setting {
 
 /// The proxy decision for one transport: built once from a
 /// [`ProxyConfig`], asked for every request.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ProxyRules {
     http: Option<Setting>,
@@ -402,6 +409,7 @@ pub(crate) struct ProxyRules {
     no_proxy: NoProxy,
 }
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 impl ProxyRules {
     /// The rules for `config`, reading the process environment for
     /// [`ProxyConfig::FromEnvironment`].
@@ -498,6 +506,7 @@ impl ProxyRules {
 }
 
 /// A `NO_PROXY` list.
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct NoProxy {
     all: bool,
@@ -507,6 +516,7 @@ struct NoProxy {
     networks: Vec<(IpAddr, u8)>,
 }
 
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 impl NoProxy {
     fn parse(list: &str) -> Self {
         let mut no_proxy = NoProxy::default();
@@ -563,6 +573,7 @@ impl NoProxy {
 
 /// Whether the first `bits` bits of `ip` and `network` agree (and they are
 /// of the same family).
+#[cfg(any(feature = "ureq", feature = "hyper"))]
 fn in_network(ip: IpAddr, network: IpAddr, bits: u8) -> bool {
     let (ip, network, width) = match (ip, network) {
         (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b)), 32),
@@ -577,7 +588,7 @@ fn in_network(ip: IpAddr, network: IpAddr, bits: u8) -> bool {
     (ip >> shift) == (network >> shift)
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "ureq", feature = "hyper")))]
 mod tests {
     use super::*;
 
@@ -793,6 +804,7 @@ mod tests {
         );
         assert!(p.basic_authorization().unwrap().is_sensitive());
         assert_eq!(p.to_string(), "http://proxy.corp:8080");
+        #[cfg(feature = "hyper")]
         assert_eq!(p.uri(), "http://proxy.corp:8080/");
         let debug = format!("{p:?}");
         assert!(

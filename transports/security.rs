@@ -2,7 +2,7 @@
 
 use http::Uri;
 
-use crate::model::host::is_loopback_host;
+use crate::is_loopback_host;
 use crate::{TransportError, TransportErrorKind};
 
 /// Refuses a request that must not leave this process: allows `https`, or
@@ -14,7 +14,6 @@ use crate::{TransportError, TransportErrorKind};
 /// The bundled transports call it on every request: the endpoint checks
 /// its base URL once, but a transport is the last place to stop a request
 /// whose URI was changed on the way (a redirect, a wrapper).
-#[cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
 pub(crate) fn check_request_security(
     uri: &Uri,
     allow_insecure_http: bool,
@@ -37,14 +36,12 @@ pub(crate) fn check_request_security(
 /// again. The answer is the same: the check is a function of the scheme and
 /// host alone, and the transport's setting does not change.
 #[derive(Debug)]
-#[cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
 pub(crate) struct SecurityCheck {
     allow_insecure_http: bool,
     /// The authority (`host:port`) of an `http` URI found allowed.
     allowed_http: std::sync::OnceLock<String>,
 }
 
-#[cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
 impl SecurityCheck {
     /// The check for a transport whose setting is `allow_insecure_http`.
     pub(crate) fn new(allow_insecure_http: bool) -> Self {

@@ -27,7 +27,7 @@
 //!   reaches the target through a `CONNECT` tunnel.
 //!
 //! ```no_run
-//! use coxedge_images::transports::Client;
+//! use coxedge_images::Client;
 //! use coxedge_images::{ApiKey, Endpoint, ListOptions};
 //!
 //! let endpoint = Endpoint::builder()
@@ -36,7 +36,7 @@
 //!     .api_key(ApiKey::new("my-key")?)
 //!     .build()?;
 //! let client = Client::ureq(endpoint)?;
-//! for image in client.list_images(&ListOptions::new())?.images {
+//! for image in client.list_page(&ListOptions::new())?.images {
 //!     println!("{}", image.id);
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -60,8 +60,9 @@ use super::config::wording::{self, MAX_HEADER_FIELDS, Malformed};
 use super::config::{bounded, header_limit, native_roots};
 use super::proxy::{ProxyRules, ProxyUrl, mark_proxy, wording as proxy_wording};
 use super::security::SecurityCheck;
-use super::{Client, Transport, TransportConfig};
-use crate::{ConfigError, Endpoint, TransportError, TransportErrorKind};
+use crate::{
+    Client, ConfigError, Endpoint, Transport, TransportConfig, TransportError, TransportErrorKind,
+};
 
 /// A blocking [`Transport`] over one pooled ureq agent. Cloning is cheap and
 /// shares the pool.
@@ -88,9 +89,6 @@ impl fmt::Debug for UreqTransport {
     }
 }
 
-/// A blocking client over ureq.
-pub type UreqClient = Client<UreqTransport>;
-
 impl UreqTransport {
     /// Builds the agent, reading the proxy variables now if the config says
     /// so. Fails if a root certificate is not a valid DER certificate, if
@@ -115,7 +113,7 @@ impl UreqTransport {
             .max_idle_age(config.pool_idle_timeout)
             // The crate's name on the proxy's `CONNECT` too (the requests
             // carry their own `User-Agent`).
-            .user_agent(crate::endpoint::USER_AGENT)
+            .user_agent(crate::USER_AGENT)
             // The same head limit as hyper's; the input buffer must be
             // larger than the limit for ureq to see a head go over it.
             .max_response_header_size(header_limit(&config))
@@ -268,7 +266,7 @@ fn root_certs(config: &TransportConfig) -> Result<RootCerts, ConfigError> {
     for der in &config.root_certificates {
         check
             .add(rustls_pki_types::CertificateDer::from(der.as_slice()))
-            .map_err(|e| ConfigError::owned("root certificate", format!("is not usable: {e}")))?;
+            .map_err(|e| ConfigError::new("root certificate", format!("is not usable: {e}")))?;
     }
     let bundled: &[rustls_pki_types::CertificateDer<'static>] = if config.use_webpki_roots {
         webpki_root_certs::TLS_SERVER_ROOT_CERTS

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use coxedge_images::transports::hyper::{HyperClient, HyperTransport, TokioSleep};
-use coxedge_images::transports::{AsyncClient, Client, TransportConfig};
+use coxedge_images::transports::hyper::{HyperTransport, TokioSleep};
+use coxedge_images::{AsyncClient, Client, TransportConfig};
 use coxedge_images::{ImageId, ListOptions, decode_image_list};
 use coxedge_images_simulator::Simulator;
 use http_body_util::{BodyExt, Full};
@@ -180,7 +180,7 @@ pub fn section() {
     let listed = sim.images();
     let id: ImageId = listed[listed.len() / 2].id.clone();
     let list_url = endpoint
-        .list_images_request(&ListOptions::new())
+        .list_page_request(&ListOptions::new())
         .expect("request")
         .uri()
         .to_string();
@@ -239,7 +239,7 @@ pub fn section() {
     let options = ListOptions::new();
     {
         let mut contenders = [
-            Contender::simple(|| ours.list_images(&options).expect("list").images.len()),
+            Contender::simple(|| ours.list_page(&options).expect("list").images.len()),
             Contender::simple(|| {
                 raw_ureq_get::<typed::TypedList>(&agent, &list_url, &key)
                     .data
@@ -290,7 +290,7 @@ pub fn section() {
         .enable_all()
         .build()
         .expect("runtime");
-    let ours_async: Arc<HyperClient> = Arc::new(
+    let ours_async: Arc<AsyncClient<HyperTransport, TokioSleep>> = Arc::new(
         AsyncClient::hyper_with(endpoint.clone(), TransportConfig::default().no_proxy())
             .expect("hyper client"),
     );
@@ -309,7 +309,7 @@ pub fn section() {
             };
         }
         let mut contenders = [
-            Contender::new(|n| timed!(n, ours_async.list_images(&options).await.expect("list"))),
+            Contender::new(|n| timed!(n, ours_async.list_page(&options).await.expect("list"))),
             Contender::new(|n| {
                 timed!(
                     n,
@@ -379,13 +379,13 @@ pub fn section() {
         // Ours as built by default (judged), and with its in-flight limit
         // set to 16, 32 and 64 (64: both sides may send all 64 at once),
         // which is how the default limit is chosen.
-        let limited = |limit: usize| -> Arc<HyperClient> {
+        let limited = |limit: usize| -> Arc<AsyncClient<HyperTransport, TokioSleep>> {
             let config = TransportConfig::default().no_proxy().max_in_flight(limit);
             let transport = HyperTransport::new(config).expect("hyper transport");
             Arc::new(AsyncClient::new(endpoint.clone(), transport, TokioSleep))
         };
         let (ours_16, ours_32, ours_64) = (limited(16), limited(32), limited(IN_FLIGHT));
-        let ours_run = |client: &Arc<HyperClient>| {
+        let ours_run = |client: &Arc<AsyncClient<HyperTransport, TokioSleep>>| {
             let client = Arc::clone(client);
             let id = id.clone();
             rt.block_on(async move {

@@ -6,7 +6,7 @@
 
 use coxedge_images::transports::hyper::HyperTransport;
 use coxedge_images::transports::ureq::UreqTransport;
-use coxedge_images::transports::{AsyncTransport, Client, Transport, TransportConfig};
+use coxedge_images::{AsyncTransport, Client, Transport, TransportConfig};
 use coxedge_images::{Endpoint, TransportError};
 use http::{Request, Response};
 

@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use coxedge_images::transports::TaskHandle;
+use coxedge_images::TaskHandle;
 
 use coxedge_images::{
     CreateImage, ErrorKind, ImageFilter, ImageId, ImageReference, ImageStatus, ListOptions,
@@ -92,7 +92,7 @@ fn list(
     if let Some(status) = &args.status {
         filter = filter.status(ImageStatus::from(status.as_str()));
     }
-    let list = client.list_all_images(&options);
+    let list = client.list_images(&options);
     // The pages' progress leaves the screen before the table is printed.
     progress.finish();
     let list = list?;

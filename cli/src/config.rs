@@ -21,8 +21,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use coxedge_images::transports::{ProxyConfig, TransportConfig};
 use coxedge_images::{ApiKey, Endpoint};
+use coxedge_images::{ProxyConfig, TransportConfig};
 use coxedge_images_simulator::{
     ENVIRONMENT as SIMULATOR_ENVIRONMENT, SERVICE as SIMULATOR_SERVICE,
 };
@@ -478,7 +478,7 @@ mod tests {
 
     #[test]
     fn proxy_values_choose_the_environment_none_or_a_url() {
-        use coxedge_images::transports::ProxyConfig;
+        use coxedge_images::ProxyConfig;
         let with = |proxy: Option<&str>| {
             let mut a = args();
             a.proxy = proxy.map(str::to_owned);

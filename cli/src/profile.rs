@@ -484,7 +484,7 @@ fn check_value(key: Key, value: &str) -> Result<(), String> {
         },
         Key::Proxy if value.trim().eq_ignore_ascii_case("none") => Ok(()),
         // The message never repeats the value: it may hold a password.
-        Key::Proxy => coxedge_images::transports::TransportConfig::default()
+        Key::Proxy => coxedge_images::TransportConfig::default()
             .proxy(value)
             .map(drop)
             .map_err(|e| e.to_string()),

@@ -1087,7 +1087,7 @@ fn the_simulator_command_stops_on_sigint_and_frees_its_port() {
 #[cfg(unix)]
 #[test]
 fn the_simulator_command_serves_tls_with_its_ca_file() {
-    use coxedge_images::transports::{Client, TransportConfig};
+    use coxedge_images::{Client, TransportConfig};
 
     let served = Served::start(&["--tls"]);
     assert_eq!(served.lines.len(), 3, "{:?}", served.lines);
@@ -1115,16 +1115,12 @@ fn the_simulator_command_serves_tls_with_its_ca_file() {
         .unwrap();
     let client = Client::ureq_with(endpoint.clone(), config).unwrap();
     assert_eq!(
-        client
-            .list_images(&Default::default())
-            .unwrap()
-            .images
-            .len(),
+        client.list_page(&Default::default()).unwrap().images.len(),
         2
     );
     // And one that does not trust it is refused.
     let untrusting = Client::ureq_with(endpoint, TransportConfig::default().no_proxy()).unwrap();
-    let refused = untrusting.list_images(&Default::default()).unwrap_err();
+    let refused = untrusting.list_page(&Default::default()).unwrap_err();
     assert_eq!(
         refused.transport_kind(),
         Some(coxedge_images::TransportErrorKind::Tls),

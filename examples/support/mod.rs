@@ -1,7 +1,7 @@
 //! Set-up shared by the examples: the real API from the environment, or a
 //! local simulator when no key is set.
 
-use coxedge_images::transports::TransportConfig;
+use coxedge_images::TransportConfig;
 use coxedge_images::{ApiKey, Endpoint};
 
 /// The endpoint and transport settings to use, and the simulator to keep

@@ -38,9 +38,10 @@ impl<T> fmt::Debug for Call<T> {
 }
 
 impl<T> Call<T> {
-    pub(crate) fn new(operation: &'static str, machine: CallMachine<T>) -> Self {
+    /// Guards `machine`, under the operation name it reports.
+    pub(crate) fn new(machine: CallMachine<T>) -> Self {
         Call {
-            guard: Guard::new(operation, machine),
+            guard: Guard::new(machine.operation, machine),
         }
     }
 

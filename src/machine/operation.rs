@@ -9,7 +9,7 @@
 //! drain [`Event`]s ([`Operation::poll_event`]) to report progress or log.
 //!
 //! ```text
-//! let mut op = endpoint.list_all_images(&options)?;
+//! let mut op = endpoint.list_images(&options)?;
 //! loop {
 //!     match op.poll(clock.now()) {
 //!         Next::Send(request) => {
@@ -116,7 +116,7 @@ pub enum Event {
     /// A request came back: a response or a transport failure.
     #[non_exhaustive]
     Answered {
-        /// The operation, e.g. `"list_all_images"`.
+        /// The operation, e.g. `"list_images"`.
         operation: &'static str,
         /// The request's method.
         method: Method,

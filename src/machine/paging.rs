@@ -41,7 +41,7 @@ use crate::model::image::{Image, ImageList, ListMetadata};
 use crate::model::list_options::ListOptions;
 use crate::model::reference::ImageReference;
 use crate::model::transport_error::TransportError;
-use crate::wire::list_images::{self, decode_image_list};
+use crate::wire::list_page::{self, decode_image_list};
 use crate::wire::request::Address;
 
 /// The most pages one listing requests ([`ListAll::MAX_PAGES`]). A real environment holds tens to
@@ -58,7 +58,7 @@ const MAX_IMAGES: usize = 100_000;
 
 /// Lists every image, page after page, driven by the
 /// [`Operation`](crate::Operation) protocol. Made by
-/// [`Endpoint::list_all_images`](crate::Endpoint::list_all_images). The
+/// [`Endpoint::list_images`](crate::Endpoint::list_images). The
 /// result's metadata is the first page's.
 ///
 /// The rules, which hold against any server:
@@ -96,7 +96,7 @@ impl ListAll {
 
     pub(crate) fn new(address: &Arc<Address>, asked: ListOptions) -> Result<Self, Error> {
         Ok(ListAll {
-            guard: Guard::new("list_all_images", ListAllMachine::new(address, asked)?),
+            guard: Guard::new("list_images", ListAllMachine::new(address, asked)?),
         })
     }
 
@@ -136,7 +136,7 @@ fn page_call(
     asked: &ListOptions,
     operation: &'static str,
 ) -> Result<CallMachine<ImageList>, Error> {
-    let request = list_images::request(address, asked)?;
+    let request = list_page::request(address, asked)?;
     Ok(CallMachine::new(
         operation,
         address,
@@ -147,9 +147,9 @@ fn page_call(
 
 impl ListAllMachine {
     fn new(address: &Arc<Address>, asked: ListOptions) -> Result<Self, Error> {
-        let current = page_call(address, &asked, "list_all_images")?;
+        let current = page_call(address, &asked, "list_images")?;
         Ok(ListAllMachine {
-            operation: "list_all_images",
+            operation: "list_images",
             address: Arc::clone(address),
             policy: RetryPolicy::default(),
             page: asked.page_number.unwrap_or(1),

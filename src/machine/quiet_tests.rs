@@ -144,7 +144,7 @@ fn a_quiet_listing_stays_quiet_on_every_page() {
         "answered", "page", "answered", "retrying", "answered", "page",
     ];
     same_but_silent(
-        || endpoint().list_all_images(&ListOptions::new()).unwrap(),
+        || endpoint().list_images(&ListOptions::new()).unwrap(),
         script,
         &expected,
     );

@@ -96,7 +96,7 @@ pub(crate) struct Attempt {
 impl Attempt {
     /// The facts of attempt `number` (from 1), `elapsed` after the first
     /// started, at wall-clock time `now`, with a `random` draw in `[0, 1)`.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(test)]
     pub(crate) fn new(number: u32, elapsed: Duration, now: SystemTime, random: f64) -> Self {
         Attempt {
             number,

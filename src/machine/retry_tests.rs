@@ -464,7 +464,7 @@ fn endpoint() -> Endpoint {
 /// under `policy`.
 fn list_exchange(policy: RetryPolicy) -> Exchange<crate::ImageList> {
     endpoint()
-        .list_images(&ListOptions::new())
+        .list_page(&ListOptions::new())
         .unwrap()
         .with_retry_policy(policy)
         .into_exchange()
@@ -597,10 +597,10 @@ fn redirects_count_no_attempt_and_refuse_credentials() {
 #[test]
 fn resends_are_the_request_as_built() {
     let built = endpoint()
-        .list_images_request(&ListOptions::new().page(2, 5))
+        .list_page_request(&ListOptions::new().page(2, 5))
         .unwrap();
     let mut ex = endpoint()
-        .list_images(&ListOptions::new().page(2, 5))
+        .list_page(&ListOptions::new().page(2, 5))
         .unwrap()
         .into_exchange();
     let unavailable = || {

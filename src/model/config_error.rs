@@ -12,12 +12,15 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn new(setting: &'static str, problem: &str) -> Self {
-        ConfigError::owned(setting, problem.to_owned())
-    }
-
-    pub(crate) fn owned(setting: &'static str, problem: String) -> Self {
-        ConfigError { setting, problem }
+    /// Refuses `setting` (a short noun such as `"base URL"` or `"root
+    /// certificate"`) because of `problem`, which completes the sentence
+    /// "the <setting> …" and must not contain the API key. For transports
+    /// whose constructors refuse a setting as the bundled ones do.
+    pub fn new(setting: &'static str, problem: impl Into<String>) -> Self {
+        ConfigError {
+            setting,
+            problem: problem.into(),
+        }
     }
 
     /// The setting that was refused, e.g. `"base URL"`.

@@ -129,17 +129,17 @@ impl TransportError {
         self.kind.is_proxy()
     }
 
-    /// Notes that the request went through the proxy at `host_port` (shown
-    /// by the request logs).
-    #[cfg_attr(not(any(feature = "ureq", feature = "hyper")), allow(dead_code))]
-    pub(crate) fn through_proxy(mut self, host_port: String) -> Self {
-        self.proxy = Some(host_port.into());
+    /// Notes that the request went through the proxy at `host_port` (never
+    /// its credentials); the request logs name it. A transport sets it on
+    /// every failure of a proxied request.
+    pub fn through_proxy(mut self, host_port: impl Into<String>) -> Self {
+        self.proxy = Some(host_port.into().into());
         self
     }
 
-    /// The proxy the request went through, as `host:port`.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
-    pub(crate) fn proxy(&self) -> Option<&str> {
+    /// The proxy the request went through, as `host:port`, when the
+    /// transport said so ([`through_proxy`](Self::through_proxy)).
+    pub fn proxy(&self) -> Option<&str> {
         self.proxy.as_deref()
     }
 }

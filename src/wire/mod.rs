@@ -9,6 +9,6 @@ pub(crate) mod create_image;
 pub(crate) mod delete_image;
 pub(crate) mod get_image;
 pub(crate) mod get_task;
-pub(crate) mod list_images;
+pub(crate) mod list_page;
 pub(crate) mod request;
 pub(crate) mod response;

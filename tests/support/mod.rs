@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use coxedge_images::Event;
 use coxedge_images::ImageId;
-use coxedge_images::transports::TransportConfig;
+use coxedge_images::TransportConfig;
 use coxedge_images::{API_KEY_HEADER, ApiKey, Endpoint, Error, RetryPolicy};
 use coxedge_images_simulator::{Simulator, SimulatorBuilder};
 

@@ -2,8 +2,6 @@
 //! `std::net::TcpStream` (and rustls for TLS), independent of the crate's
 //! transports.
 
-mod support;
-
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -13,7 +11,9 @@ use coxedge_images::{Image, ImageId, ImageStatus, decode_image, decode_image_lis
 use coxedge_images_simulator::{Fault, FaultAction, Simulator, TaskOutcome, TaskShape};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::IMAGES;
+
+/// The list route of the simulator's own service and environment.
+const IMAGES: &str = "/api/v1/services/cox/test-area/images";
 
 /// The stack id of the specification's seed images, which the simulator serves.
 const SEED_STACK_ID: &str = "a8050b2b-39eb-4929-bce5-1af42055903e";
@@ -448,7 +448,7 @@ fn endpoint_is_prefilled() {
         (endpoint.service(), endpoint.environment()),
         ("cox", "test-area")
     );
-    let request = endpoint.list_images_request(&Default::default()).unwrap();
+    let request = endpoint.list_page_request(&Default::default()).unwrap();
     assert_eq!(request.uri().path(), IMAGES);
     let with_org = sim.endpoint_builder().org_id("o1").build().unwrap();
     assert_eq!(with_org.org_id(), Some("o1"));
@@ -1194,7 +1194,7 @@ fn the_core_requests_and_decoders_agree_with_the_simulator() {
     let endpoint = sim.endpoint_builder().org_id("org-7").build().unwrap();
 
     let list = endpoint
-        .list_images_request(&ListOptions::new().system_only().page(1, 1))
+        .list_page_request(&ListOptions::new().system_only().page(1, 1))
         .unwrap();
     let list = decode_image_list(send_core(&sim, list)).unwrap();
     assert_eq!(list.images.len(), 1);

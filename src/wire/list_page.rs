@@ -1,4 +1,4 @@
-//! `list_images`: `GET <base>/services/:service/:environment/images`, one
+//! `list_page`: `GET <base>/services/:service/:environment/images`, one
 //! page of the environment's images.
 
 use http::{Method, Request, Response};
@@ -15,7 +15,7 @@ pub(crate) fn request(address: &Address, options: &ListOptions) -> Result<Reques
     address.request(Method::GET, uri, None)
 }
 
-/// Decodes the answer to [`Endpoint::list_images_request`](crate::Endpoint::list_images_request).
+/// Decodes the answer to [`Endpoint::list_page_request`](crate::Endpoint::list_page_request).
 pub fn decode_image_list(response: Response<Vec<u8>>) -> Result<ImageList, Error> {
     let (images, metadata) = decode_data::<Vec<Image>>(response)?;
     Ok(ImageList::new(images, metadata.unwrap_or_default()))
