@@ -1,44 +1,64 @@
-//! A client for the [Cox Edge](https://portal.coxedge.com) images API.
+//! A client for the [Cox Edge](https://portal.coxedge.com) images API: list
+//! the images of an environment, fetch one by its id, create and delete
+//! custom images and wait for their tasks.
 //!
-//! # Layout
+//! # Blocking
 //!
-//! The crate is a **sans-IO core** in layers, with transports beside it:
+//! With the default feature `ureq`:
 //!
-//! - **Model** (`src/model/`): ids ([`ImageId`], [`ImageReference`],
-//!   [`TaskId`]), [`Image`], [`Task`], statuses, [`ListOptions`], the
-//!   [`ApiKey`] and the typed [`Error`].
-//! - **Wire** (`src/wire/`), for any HTTP client: per API operation, the
-//!   request the [`Endpoint`] builds ([`Endpoint::get_image_request`], …)
-//!   and the decoder of its answer ([`decode_image`], [`decode_image_list`],
-//!   [`decode_task`], [`decode_deletion`]).
-//! - **Machines** (`src/machine/`): the operations built on the wire, with
-//!   retries ([`RetryPolicy`]), redirects, paging ([`ListAll`], [`Resolve`])
-//!   and task waits ([`WaitTask`], [`PollPolicy`]). Every one speaks one
-//!   driving protocol, [`Operation`]: [`Operation::poll`] says what to do
-//!   next ([`Next`]: send a request, wait until an instant, or done),
-//!   [`Operation::handle`] takes the answer, [`Operation::poll_event`]
-//!   reports progress ([`Event`]); misuse is answered the same way by all.
-//! - **Endpoint** (`src/endpoint.rs`): where and as whom, handing out each
-//!   operation typed: [`Endpoint::list_page`], [`Endpoint::get_image`],
-//!   [`Endpoint::create_image`], [`Endpoint::delete_image`],
-//!   [`Endpoint::get_task`] ([`Call`]), [`Endpoint::list_images`],
-//!   [`Endpoint::resolve`] and [`Endpoint::wait_for_task`].
+//! ```no_run
+//! use coxedge_images::{ApiKey, Client, Endpoint, ListOptions};
 //!
-//! Each layer imports only the ones below it. Beside the core:
+//! let endpoint = Endpoint::builder()
+//!     .service("edge-services")
+//!     .environment("production")
+//!     .api_key(ApiKey::new(std::env::var("COXEDGE_API_KEY")?)?)
+//!     .build()?;
+//! let client = Client::ureq(endpoint)?;
+//! for image in client.list_images(&ListOptions::new())?.images {
+//!     println!("{} {}", image.id, image.status);
+//! }
+//! let image = client.get_image(&"a8050b2b-39eb-4929-bce5-1af42055903e/ubuntu/v20201110".parse()?)?;
+//! println!("{}", image.description.unwrap_or_default());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
-//! - [`transports`] sends, receives and sleeps: the [`transports::Transport`],
-//!   [`transports::AsyncTransport`] and [`transports::LocalAsyncTransport`]
-//!   traits (closures implement them), the [`transports::Client`],
-//!   [`transports::AsyncClient`] and [`transports::AsyncClient`]
-//!   facades (each one driver over [`Operation`], with injectable clock,
-//!   randomness and sleep, reporting every [`Event`] to one observer), and
-//!   the `ureq` (blocking) and `hyper` (async, tokio) adapters behind
-//!   features.
-//! - `simulator` (feature `simulator`) is a local stand-in for the API over
-//!   real sockets, for tests; the `coxedge-images` command (feature `cli`)
-//!   lives in `cli/`. The core imports neither.
+//! # Async
 //!
-//! # Example: the core with any HTTP client
+//! With the feature `hyper`, on tokio (the futures are `Send`, so they
+//! spawn on a multi-threaded runtime):
+//!
+//! ```no_run
+//! # #[cfg(feature = "hyper")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use coxedge_images::{ApiKey, AsyncClient, CreateImage, Endpoint, ListOptions};
+//!
+//! let endpoint = Endpoint::builder()
+//!     .service("edge-services")
+//!     .environment("production")
+//!     .api_key(ApiKey::new(std::env::var("COXEDGE_API_KEY")?)?)
+//!     .build()?;
+//! let client = AsyncClient::hyper(endpoint)?;
+//! let images = client.list_images(&ListOptions::new().system_only()).await?;
+//! println!("{} system images", images.images.len());
+//!
+//! let create = CreateImage::new("debian", "v1", "my-workload", "my-workload-0");
+//! let task = client.create_image(&create).await?.wait().await?;
+//! println!("created: {:?}", task.result);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every call retries what is safe to retry (never a create or a delete),
+//! follows the server's pages, and fails with a typed [`Error`] that says
+//! what went wrong and where; no error, log line or event holds the API
+//! key. In tests, run the clients against `coxedge-images-simulator`, a
+//! local stand-in for the API.
+//!
+//! # Any HTTP client
+//!
+//! The core builds each request and decodes each answer, and sends
+//! nothing itself: use it with the HTTP client you already have.
 //!
 //! ```
 //! use coxedge_images::{ApiKey, Endpoint, ListOptions, decode_image_list};
@@ -63,7 +83,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Example: driving an operation by hand
+//! To keep the retries, paging and task polls while sending with your own
+//! client, write a [`Transport`] or an [`AsyncTransport`] (a closure will
+//! do; see [`transports`]) and hand it to [`Client::new`] or
+//! [`AsyncClient::new`].
+//!
+//! # Embedding in another runtime
+//!
+//! Every operation is a state machine with no I/O, no clock and no
+//! randomness of its own ([`Operation`]): ask it what to do next, do it,
+//! hand back the answer with the time and a random draw.
 //!
 //! ```
 //! use std::time::{Instant, SystemTime};
@@ -92,12 +121,35 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # What the core does not do
+//! # The layers
 //!
-//! No networking, no TLS, no DNS, no files, no threads, no clock, no
-//! randomness, and no logging: it cannot leak the API key anywhere, because
-//! it never writes anything.
+//! - **The model**: ids ([`ImageId`], [`ImageReference`], [`TaskId`]),
+//!   [`Image`], [`Task`], [`ListOptions`], the [`ApiKey`] and the typed
+//!   [`Error`].
+//! - **The wire**: each API operation's request, built by the [`Endpoint`]
+//!   ([`Endpoint::get_image_request`], …), and the decoder of its answer
+//!   ([`decode_image`], [`decode_image_list`], [`decode_task`],
+//!   [`decode_deletion`]).
+//! - **The operations**: calls with retries ([`Call`], [`RetryPolicy`]),
+//!   listings that follow pages ([`ListAll`], [`Resolve`]) and task waits
+//!   ([`WaitTask`], [`PollPolicy`]), all driven by one protocol,
+//!   [`Operation`].
+//! - **The clients** ([`Client`], [`AsyncClient`]) drive operations over a
+//!   transport; the bundled transports are in [`transports`].
+//!
+//! Each layer uses only the ones above it in this list; the core (all but
+//! the clients and transports) does no I/O and writes nothing anywhere.
+//!
+//! # Features
+//!
+//! - `ureq` (default): [`Client::ureq`], blocking, with rustls.
+//! - `hyper`: [`AsyncClient::hyper`], async on tokio, with rustls.
+//! - `tracing`: a span and events for every call, the key redacted.
+//!
+//! Without features the crate is the core alone: no networking crate, no
+//! runtime.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 mod endpoint;

@@ -36,12 +36,37 @@ where
     }
 }
 
-/// A blocking client: one driver over the core's [`Operation`]s, sending
-/// through a [`Transport`]. Each method is one line: the operation decides
-/// everything (retries, redirects, paging, polling); [`Client::run`] only
-/// sends, sleeps (`std::thread::sleep` unless [`with_sleep`](Self::with_sleep)
-/// says otherwise) and reports each [`Event`](crate::Event) to the
-/// [`on_event`](Self::on_event) observer.
+/// The blocking client: every API operation as a method, over a
+/// [`Transport`].
+///
+/// Made with [`Client::ureq`] (feature `ureq`, the default) or
+/// [`Client::new`] over any transport, a closure included. The client
+/// retries what is safe to retry, follows pages and polls tasks; share it
+/// between threads by reference or in an `Arc`.
+///
+/// ```no_run
+/// # #[cfg(feature = "ureq")]
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use coxedge_images::{ApiKey, Client, Endpoint, ListOptions};
+///
+/// let endpoint = Endpoint::builder()
+///     .service("edge-services")
+///     .environment("production")
+///     .api_key(ApiKey::new(std::env::var("COXEDGE_API_KEY")?)?)
+///     .build()?;
+/// let client = Client::ureq(endpoint)?;
+/// for image in client.list_images(&ListOptions::new())?.images {
+///     println!("{} {}", image.id, image.status);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Each method is one operation of the core driven to its end: the
+/// operation decides everything (retries, redirects, paging, polling);
+/// the client only sends, sleeps (`std::thread::sleep` unless
+/// [`with_sleep`](Self::with_sleep) says otherwise) and reports each
+/// [`Event`](crate::Event) to the [`on_event`](Self::on_event) observer.
 pub struct Client<T> {
     endpoint: Endpoint,
     transport: T,
@@ -77,13 +102,13 @@ impl<T: Transport> Client<T> {
         }
     }
 
+    facade_methods!(blocking_output [] '_ [] []);
+
     /// Waits with `sleep` instead of `std::thread::sleep`.
     pub fn with_sleep(mut self, sleep: impl Sleep + Send + Sync + 'static) -> Self {
         self.sleep = Arc::new(sleep);
         self
     }
-
-    facade_methods!(blocking_output [] '_ [] []);
 
     /// Drives any [`Operation`] to its end: sends what it asks, sleeps
     /// until the instant it names, and passes its events to the

@@ -61,49 +61,6 @@ impl<C> fmt::Debug for TaskHandle<'_, C> {
 /// an operation already built or the error building it gave.
 macro_rules! facade_methods {
     ($Out:ident [$($lt:lifetime)?] $handle:lifetime [$($wrap:tt)*] [$($await:tt)*]) => {
-        /// Replaces the retry policy of every call (the default is
-        /// [`RetryPolicy::default`](crate::RetryPolicy::default)).
-        /// Creates and deletes are never retried whatever the policy.
-        pub fn with_retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
-            self.policy = policy;
-            self
-        }
-
-        /// Calls `observer` with every [`Event`](crate::Event) of every
-        /// operation the client runs: answers, retries, pages and task
-        /// polls, in order, as they happen (for progress lines and
-        /// metrics). No event holds the API key.
-        pub fn on_event(
-            mut self,
-            observer: impl Fn(&crate::Event) + Send + Sync + 'static,
-        ) -> Self {
-            self.observer = Some(std::sync::Arc::new(observer));
-            self
-        }
-
-        /// Reads time from `clock` instead of the system clocks (for tests
-        /// on virtual time, with a sleep that advances it).
-        pub fn with_clock(mut self, clock: impl super::Clock + Send + Sync + 'static) -> Self {
-            self.clock = std::sync::Arc::new(clock);
-            self
-        }
-
-        /// Draws the retry jitter (in `[0, 1)`) from `random`.
-        pub fn with_random(mut self, random: impl super::Random + Send + Sync + 'static) -> Self {
-            self.random = std::sync::Arc::new(random);
-            self
-        }
-
-        /// The endpoint this client talks to.
-        pub fn endpoint(&self) -> &crate::Endpoint {
-            &self.endpoint
-        }
-
-        /// The transport.
-        pub fn transport(&self) -> &T {
-            &self.transport
-        }
-
         /// Lists the environment's images, following the server's pages
         /// (see [`ListAll`](crate::ListAll)); the metadata is the first
         /// page's. Filter with `options` (system images only, an image
@@ -190,6 +147,49 @@ macro_rules! facade_methods {
         /// delete. A task that has already ended needs no request.
         pub fn task(&self, task: crate::Task) -> super::TaskHandle<'_, Self> {
             super::TaskHandle::new(self, task)
+        }
+
+        /// Replaces the retry policy of every call (the default is
+        /// [`RetryPolicy::default`](crate::RetryPolicy::default)).
+        /// Creates and deletes are never retried whatever the policy.
+        pub fn with_retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
+            self.policy = policy;
+            self
+        }
+
+        /// Calls `observer` with every [`Event`](crate::Event) of every
+        /// operation the client runs: answers, retries, pages and task
+        /// polls, in order, as they happen (for progress lines and
+        /// metrics). No event holds the API key.
+        pub fn on_event(
+            mut self,
+            observer: impl Fn(&crate::Event) + Send + Sync + 'static,
+        ) -> Self {
+            self.observer = Some(std::sync::Arc::new(observer));
+            self
+        }
+
+        /// Reads time from `clock` instead of the system clocks (for tests
+        /// on virtual time, with a sleep that advances it).
+        pub fn with_clock(mut self, clock: impl super::Clock + Send + Sync + 'static) -> Self {
+            self.clock = std::sync::Arc::new(clock);
+            self
+        }
+
+        /// Draws the retry jitter (in `[0, 1)`) from `random`.
+        pub fn with_random(mut self, random: impl super::Random + Send + Sync + 'static) -> Self {
+            self.random = std::sync::Arc::new(random);
+            self
+        }
+
+        /// The endpoint this client talks to.
+        pub fn endpoint(&self) -> &crate::Endpoint {
+            &self.endpoint
+        }
+
+        /// The transport.
+        pub fn transport(&self) -> &T {
+            &self.transport
         }
     };
 }
