@@ -5,11 +5,15 @@
 //! What the settings *mean* together (flags against environment against the
 //! built-in simulator) is decided in [`crate::config`].
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use coxedge_images::{ImageId, ImageReference, ImageType, TaskId};
+use coxedge_images_simulator::Fault;
+
+use crate::faults;
 
 /// The environment variable holding the API key. The key is never taken from
 /// a flag value, so it does not show in shell history or `ps`.
@@ -199,7 +203,7 @@ pub enum Command {
     /// Prints COXEDGE_BASE_URL, COXEDGE_API_KEY (made up for this run) and,
     /// with --tls, COXEDGE_CA_CERT on stdout as lines a shell can source;
     /// any service and environment are answered.
-    Simulator(crate::serve::SimulatorArgs),
+    Simulator(SimulatorArgs),
 
     /// Show the settings in effect and where each came from.
     #[command(subcommand)]
@@ -324,6 +328,75 @@ pub struct WaitArgs {
     /// With --wait: give up after this long [default: 300]
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, requires = "wait")]
     pub wait_timeout: Option<Duration>,
+}
+
+/// `simulator`: where to listen and what to serve.
+#[derive(Debug, Clone, Args)]
+pub struct SimulatorArgs {
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub port: u16,
+
+    /// Address to listen on; anything but loopback lets other machines in,
+    /// kept out only by the API key
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// Serve HTTPS with a CA generated at start (its file is printed as
+    /// COXEDGE_CA_CERT)
+    #[arg(long)]
+    pub tls: bool,
+
+    /// Start with the images of this JSON file, in the API's list shape
+    /// {"data": [...], "metadata": ...}, instead of the two built in
+    #[arg(long, value_name = "FILE")]
+    pub images: Option<PathBuf>,
+
+    /// Spoil some answers (repeatable), e.g. 503:5% or delay:200ms:0.5
+    #[arg(
+        long = "fault",
+        value_name = "SPEC",
+        value_parser = faults::parse_fault,
+        long_help = faults::HELP
+    )]
+    pub faults: Vec<Fault>,
+
+    /// Seed of the random draws of --fault chances, to repeat a run
+    /// [default: a new one each run]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// How many polls of a task answer PENDING before it ends
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub task_polls: u32,
+
+    /// How tasks end
+    #[arg(long, value_enum, value_name = "HOW", default_value_t = OutcomeArg::Success)]
+    pub task_outcome: OutcomeArg,
+
+    /// The JSON shape of GET /tasks/:id answers
+    #[arg(long, value_enum, value_name = "SHAPE", default_value_t = ShapeArg::Data)]
+    pub task_shape: ShapeArg,
+}
+
+/// The `--task-outcome` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutcomeArg {
+    /// SUCCESS, and the image is created or deleted
+    Success,
+    /// FAILURE (what the public clients recognise); nothing changes
+    Failure,
+    /// FAILED (the documentation's spelling); nothing changes
+    Failed,
+}
+
+/// The `--task-shape` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShapeArg {
+    /// {"data": {"id", "status", "created", "result"}}, as the public clients read it
+    Data,
+    /// {"taskId", "taskStatus", "result"}, as the documentation shows it
+    TopLevel,
 }
 
 /// The longest `--timeout` or `--wait-timeout` accepted: 24 hours.

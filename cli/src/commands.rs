@@ -3,7 +3,6 @@
 //! Results go to stdout (a table, a block or JSON); progress and retries go
 //! to stderr; failures come back as [`CliError`] for the caller to report.
 
-use std::io::{self, Write};
 use std::time::Duration;
 
 use coxedge_images::TaskHandle;
@@ -17,8 +16,9 @@ use crate::args::{Command, CreateArgs, ListArgs, WaitArgs};
 use crate::client::CliClient;
 use crate::confirm;
 use crate::error::CliError;
-use crate::output;
+use crate::format;
 use crate::progress::Progress;
+use crate::terminal::{self, print};
 
 /// How long `--wait` waits when `--wait-timeout` is not given.
 const DEFAULT_WAIT: Duration = Duration::from_secs(300);
@@ -35,9 +35,9 @@ pub fn execute(
         Command::Get { id } => {
             let image = client.get_image(id)?;
             print(&if json {
-                output::json(&image)
+                format::json(&image)
             } else {
-                output::image_block(&image)
+                format::image_block(&image)
             })
         }
         Command::Resolve { reference } => resolve(client, progress, reference, json),
@@ -57,7 +57,7 @@ pub fn execute(
 /// when stdin or stderr is not a terminal.
 pub fn preflight(command: &Command) -> Result<(), CliError> {
     match command {
-        Command::Delete { id, yes: false, .. } if !confirm::interactive() => {
+        Command::Delete { id, yes: false, .. } if !terminal::interactive() => {
             Err(confirm::refusal(id))
         }
         _ => Ok(()),
@@ -98,9 +98,9 @@ fn list(
     let list = list?;
     let images = filter.apply(&list.images);
     print(&if json {
-        output::json(&images)
+        format::json(&images)
     } else {
-        output::image_table(&images)
+        format::image_table(&images)
     })
 }
 
@@ -128,14 +128,14 @@ fn resolve(
         };
         return Err(CliError::failed(format!(
             "{} does not resolve: {}",
-            output::clean(reference.as_str()),
-            output::clean(&why)
+            format::clean(reference.as_str()),
+            format::clean(&why)
         )));
     };
     print(&if json {
-        output::json(&image)
+        format::json(&image)
     } else {
-        output::image_block(&image)
+        format::image_block(&image)
     })
 }
 
@@ -221,23 +221,8 @@ fn follow(
 
 fn print_task(task: &Task, json: bool) -> Result<(), CliError> {
     print(&if json {
-        output::json(task)
+        format::json(task)
     } else {
-        output::task_block(task)
+        format::task_block(task)
     })
-}
-
-/// Writes `text` to stdout and flushes it. A closed pipe (`| head`) is not
-/// an error.
-pub fn print(text: &str) -> Result<(), CliError> {
-    let mut stdout = io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(CliError::failed(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
 }

@@ -8,8 +8,8 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::args::Cli;
-use crate::commands::print;
 use crate::error::CliError;
+use crate::terminal::print;
 
 /// The name the scripts complete and the manual page documents.
 const NAME: &str = "coxedge-images";

@@ -17,8 +17,6 @@
 //!   variables it prints are all a shell needs.
 
 use std::ffi::OsString;
-use std::fs::File;
-use std::io::{self, Read};
 use std::path::Path;
 
 use coxedge_images::{ApiKey, Endpoint};
@@ -29,6 +27,7 @@ use coxedge_images_simulator::{
 
 use crate::args::{API_KEY_ENV, GlobalArgs};
 use crate::error::CliError;
+use crate::files::read_small_file;
 
 /// Where the API key came from, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,34 +102,6 @@ fn read_key_file(path: &Path) -> Result<Vec<u8>, CliError> {
     read_small_file(path, "API key file", MAX_KEY_FILE_LEN)
 }
 
-/// The bytes of the file at `path`, which the messages call `what`: only a
-/// regular file (checked before opening, so a FIFO cannot block the
-/// command, and again once open), and at most `limit` bytes (only one more
-/// is ever read, so `/dev/zero` or a huge file cannot exhaust memory).
-/// Every failure is a usage error naming the file.
-pub fn read_small_file(path: &Path, what: &str, limit: u64) -> Result<Vec<u8>, CliError> {
-    let name = path.display();
-    let cannot = |e: io::Error| CliError::usage(format!("cannot read the {what} {name}: {e}"));
-    let not_regular = || CliError::usage(format!("the {what} {name} is not a regular file"));
-    if !std::fs::metadata(path).map_err(cannot)?.is_file() {
-        return Err(not_regular());
-    }
-    let file = File::open(path).map_err(cannot)?;
-    if !file.metadata().map_err(cannot)?.is_file() {
-        return Err(not_regular());
-    }
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > limit {
-        return Err(CliError::usage(format!(
-            "the {what} {name} is too long (more than {limit} bytes)"
-        )));
-    }
-    Ok(bytes)
-}
-
 fn trim_one_newline(mut text: String) -> String {
     if text.ends_with("\r\n") {
         text.truncate(text.len() - 2);
@@ -140,15 +111,17 @@ fn trim_one_newline(mut text: String) -> String {
     text
 }
 
-/// Whether `url` names a host on this machine (a loopback address or
-/// `localhost`): the only place a local stand-in of the API can be.
+/// Whether `url` names a host on this machine: the only place a local
+/// stand-in of the API can be. The rule is the library's
+/// ([`coxedge_images::is_loopback_host`]), the one that lets plain http
+/// carry the key; an IPv6 host is given to it in brackets (`[::1]`), as
+/// the URL spells it.
 fn is_local_url(url: &str) -> bool {
-    match url::Url::parse(url).ok().as_ref().and_then(url::Url::host) {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
+    url::Url::parse(url)
+        .ok()
+        .as_ref()
+        .and_then(url::Url::host_str)
+        .is_some_and(coxedge_images::is_loopback_host)
 }
 
 /// Decides the target from the options and the key; see the module
@@ -409,6 +382,26 @@ mod tests {
             a.base_url = Some(url.into());
             a.service = service.map(Into::into);
             assert!(resolve(&a, key()).is_err(), "{url}");
+        }
+    }
+
+    #[test]
+    fn local_urls_follow_the_librarys_loopback_rule() {
+        for url in [
+            "http://127.0.0.1:4000/api/v1",
+            "http://127.1.2.3/",
+            "http://LocalHost:1/",
+            "https://[::1]:9/api/v1",
+        ] {
+            assert!(is_local_url(url), "{url}");
+        }
+        for url in [
+            "http://10.0.0.1/",
+            "http://localhost.example.com/",
+            "https://[::2]/",
+            "not a url",
+        ] {
+            assert!(!is_local_url(url), "{url}");
         }
     }
 

@@ -3,27 +3,23 @@
 //! A terminal here is stdin *and* stderr both being one: the question goes
 //! to stderr and the answer comes from stdin. Anywhere else (a script, a
 //! pipe, CI) there is nobody to ask, so `delete` without `--yes` refuses
-//! with exit 2 instead of guessing.
+//! with exit 2 instead of guessing: whether it can be asked is
+//! [`crate::terminal::interactive`].
 
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, Write};
 
 use coxedge_images::{Image, ImageId};
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::CliError;
-use crate::output;
-
-/// Whether a question can be asked: stdin and stderr are terminals.
-pub fn interactive() -> bool {
-    io::stdin().is_terminal() && io::stderr().is_terminal()
-}
+use crate::format;
 
 /// The refusal when `delete` cannot ask and `--yes` was not given.
 pub fn refusal(id: &ImageId) -> CliError {
     CliError::usage(format!(
         "not deleting {}: stdin or stderr is not a terminal, so the deletion cannot be \
          confirmed; pass --yes to delete without asking",
-        output::clean(id.as_str())
+        format::clean(id.as_str())
     ))
 }
 
@@ -35,8 +31,8 @@ pub fn describe(image: &Image) -> String {
         .unwrap_or_else(|_| image.created_at.to_string());
     format!(
         "coxedge-images: about to delete image {} (status {}, created {created})",
-        output::clean(image.id.as_str()),
-        output::clean(image.status.as_str())
+        format::clean(image.id.as_str()),
+        format::clean(image.status.as_str())
     )
 }
 
@@ -61,11 +57,11 @@ pub fn confirm(image: &Image) -> Result<(), CliError> {
         Ok(true) => Ok(()),
         Ok(false) => Err(CliError::usage(format!(
             "not deleting {}: not confirmed",
-            output::clean(image.id.as_str())
+            format::clean(image.id.as_str())
         ))),
         Err(e) => Err(CliError::usage(format!(
             "not deleting {}: cannot read the answer: {e}",
-            output::clean(image.id.as_str())
+            format::clean(image.id.as_str())
         ))),
     }
 }

@@ -1,9 +1,8 @@
 //! [`CliError`]: a message for stderr and the exit status that goes with it.
 
 use std::fmt;
-use std::process::ExitCode;
 
-use crate::output;
+use crate::format;
 
 /// Exit status when the API, the network or a task failed.
 pub const EXIT_FAILED: u8 = 1;
@@ -45,18 +44,12 @@ impl CliError {
         &self.message
     }
 
-    /// Prints `coxedge-images: error: …` on stderr, with `secret` (the API
-    /// key, when there is one) replaced should a server have echoed it and
-    /// control characters replaced (the message may carry server text), and
-    /// returns the exit status.
-    pub fn report(&self, secret: Option<&str>) -> ExitCode {
-        output::eprint_line(&self.line(secret));
-        ExitCode::from(self.exit_code())
-    }
-
-    /// The line [`report`](Self::report) prints, without its newline.
-    fn line(&self, secret: Option<&str>) -> String {
-        output::clean(&format!(
+    /// The line reported on stderr ([`crate::terminal::report`]), without
+    /// its newline: `coxedge-images: error: …`, with `secret` (the API key,
+    /// when there is one) replaced should a server have echoed it and
+    /// control characters replaced (the message may carry server text).
+    pub fn line(&self, secret: Option<&str>) -> String {
+        format::clean(&format!(
             "coxedge-images: error: {}",
             redact(&self.message, secret)
         ))

@@ -4,7 +4,7 @@
 //! `RUST_LOG=coxedge_images=trace`). stdout is never written to.
 //!
 //! With neither, no subscriber is installed and nothing is logged. The
-//! lines go through [`crate::progress::Stderr`], which takes a progress line
+//! lines go through [`crate::terminal::Stderr`], which takes a progress line
 //! off the screen while one is written, so the two never garble.
 
 use std::fmt;
@@ -16,7 +16,8 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::output;
+use crate::format;
+use crate::terminal;
 
 /// The filter for `-v` (one line per request) and `-vv` (headers too).
 fn verbose_filter(verbose: u8) -> &'static str {
@@ -43,7 +44,7 @@ pub fn init(verbose: u8) {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(crate::progress::Stderr);
+        .with_writer(terminal::Stderr);
     // -v and -vv: the CLI's own short lines; RUST_LOG alone: tracing's usual
     // format (time, level, spans, target, fields).
     let installed = if verbose > 0 {
@@ -84,7 +85,7 @@ where
                 line.push_str(&format!(" {name}={value}"));
             }
         }
-        writeln!(writer, "coxedge-images: {}", output::clean(&line))
+        writeln!(writer, "coxedge-images: {}", format::clean(&line))
     }
 }
 

@@ -1,14 +1,22 @@
 //! `coxedge-images`: the command-line client for the Cox Edge images API.
 //!
-//! Run `coxedge-images --help`. The modules: [`args`] (what clap parses),
-//! [`config`] (flags against environment against the built-in simulator),
-//! [`client`] (one client type over either transport), [`commands`] (what
-//! each command does), [`output`] (tables, blocks, JSON), [`error`] (exit
-//! statuses), [`logs`] (`-v` and `RUST_LOG`), [`profile`] (the config
-//! file's profiles), [`progress`] (task waits and pages on stderr),
-//! [`confirm`] (the question `delete` asks), [`show`] (`config show`), [`completions`]
-//! (`completions` and `man`), [`run`] (the whole flow) and [`serve`] (the
-//! `simulator` command).
+//! Run `coxedge-images --help`. The modules, each naming only those below
+//! it (no import loop; `tests/layers.rs` checks):
+//!
+//! - [`run`]: the whole flow, from parsed arguments to an exit status;
+//! - [`commands`] (what each API command does), [`serve`] (the `simulator`
+//!   command), [`show`] (`config show`), [`completions`] (`completions` and
+//!   `man`);
+//! - [`client`] (one client type over either transport), [`config`] (flags
+//!   against environment against the built-in simulator), [`profile`] (the
+//!   config file's profiles), [`logs`] (`-v` and `RUST_LOG`);
+//! - [`progress`] (task waits and pages on stderr), [`confirm`] (the
+//!   question `delete` asks), [`terminal`] (tty detection, the progress
+//!   line's place on screen, every write to stdout and stderr);
+//! - [`args`] (what clap parses, command logic aside), [`faults`] (the
+//!   `--fault` specs), [`files`] (reading the small files given);
+//! - [`error`] (exit statuses) and [`format`] (tables, blocks, JSON: text
+//!   only, no terminal I/O).
 #![forbid(unsafe_code)]
 
 mod args;
@@ -18,13 +26,16 @@ mod completions;
 mod config;
 mod confirm;
 mod error;
+mod faults;
+mod files;
+mod format;
 mod logs;
-mod output;
 mod profile;
 mod progress;
 mod run;
 mod serve;
 mod show;
+mod terminal;
 
 use std::process::ExitCode;
 

@@ -44,8 +44,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::args::{CONFIG_ENV, GlobalArgs, PROFILE_ENV};
-use crate::config::read_small_file;
 use crate::error::CliError;
+use crate::files::read_small_file;
 
 /// The largest config file read.
 const MAX_CONFIG_LEN: u64 = 1024 * 1024;

@@ -14,18 +14,19 @@
 //! - **Quiet** (`--quiet`): nothing.
 //!
 //! Every other stderr line of the command (errors, the `-v` request lines)
-//! goes through [`suspend`], which takes the bar off the screen while the
-//! line is written and puts it back under it, so the two never garble.
+//! goes through [`terminal::suspend`], which takes the bar off the screen
+//! while the line is written and puts it back under it, so the two never
+//! garble.
 
 use std::fmt::Write as _;
-use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use coxedge_images::{Event, Task, TaskStatus};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use crate::output;
+use crate::format;
+use crate::terminal;
 
 /// How often the bar is redrawn while nothing happens (the clock and the
 /// countdown move).
@@ -48,7 +49,7 @@ impl Mode {
     pub fn detect(quiet: bool) -> Mode {
         if quiet {
             Mode::Quiet
-        } else if io::stderr().is_terminal() {
+        } else if terminal::stderr_is_terminal() {
             Mode::Bar
         } else {
             Mode::Lines
@@ -56,47 +57,8 @@ impl Mode {
     }
 }
 
-/// The bar on screen, if any: [`suspend`] needs it wherever it is called
-/// from (the log writer has no other way to find it).
-static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Runs `write` (which writes to stderr) with the bar, if one is shown,
-/// taken off the screen, and redraws the bar after it.
-pub fn suspend<R>(write: impl FnOnce() -> R) -> R {
-    // Cloned out first: `write` must not run under this lock.
-    let bar = lock(&SHOWN).clone();
-    match bar {
-        Some(bar) => bar.suspend(write),
-        None => write(),
-    }
-}
-
-/// stderr for the `-v` logger, through [`suspend`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Stderr;
-
-impl Write for Stderr {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        // The logger writes each event whole; so does this, in one go.
-        suspend(|| io::stderr().lock().write_all(buf))?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        io::stderr().flush()
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Stderr {
-    type Writer = Stderr;
-
-    fn make_writer(&'a self) -> Stderr {
-        Stderr
-    }
 }
 
 /// What the bar shows, shared with its renderer (which runs on indicatif's
@@ -165,7 +127,7 @@ impl Progress {
         });
         match self.mode {
             Mode::Quiet => {}
-            Mode::Lines => output::eprint_line(&output::progress_line(task, Duration::ZERO)),
+            Mode::Lines => terminal::eprint_line(&format::progress_line(task, Duration::ZERO)),
             Mode::Bar => {
                 let bar = self.bar(&mut state, true);
                 bar.set_message(task_message(task));
@@ -191,10 +153,10 @@ impl Progress {
             (state.bar.take(), task)
         };
         let Some(bar) = bar else { return };
-        *lock(&SHOWN) = None;
+        terminal::hide_bar();
         bar.finish_and_clear();
         if let Some((task, elapsed)) = task {
-            output::eprint_line(&output::progress_line(&task, elapsed));
+            terminal::eprint_line(&format::progress_line(&task, elapsed));
         }
     }
 
@@ -228,24 +190,24 @@ impl Progress {
         // The reason may carry server text: cleaned as every stderr line.
         let line = format!(
             "coxedge-images: attempt {attempt} failed ({}); retrying in {:.1} s",
-            output::clean(reason),
+            format::clean(reason),
             wait.as_secs_f64()
         );
         match self.mode {
             Mode::Quiet => {}
-            Mode::Lines => output::eprint_line(&line),
+            Mode::Lines => terminal::eprint_line(&line),
             Mode::Bar => {
                 let state = lock(&self.state);
                 if state.task.is_some() {
                     let mut view = lock(&self.view);
                     view.retries += 1;
                     view.last_retry =
-                        Some(output::clean(reason).chars().take(MAX_REASON).collect());
+                        Some(format::clean(reason).chars().take(MAX_REASON).collect());
                     view.next_poll_at = Some(Instant::now() + wait);
                 }
                 match &state.bar {
                     Some(bar) => bar.println(&line),
-                    None => output::eprint_line(&line),
+                    None => terminal::eprint_line(&line),
                 }
             }
         }
@@ -265,7 +227,7 @@ impl Progress {
             Mode::Quiet => {}
             Mode::Lines => {
                 if changed {
-                    output::eprint_line(&output::progress_line(task, elapsed));
+                    terminal::eprint_line(&format::progress_line(task, elapsed));
                 }
             }
             Mode::Bar => {
@@ -298,8 +260,8 @@ impl Progress {
         bar.set_message(message);
     }
 
-    /// The bar on screen, made (and registered for [`suspend`]) if there
-    /// is none; `countdown` adds the time to the next poll.
+    /// The bar on screen, made (and registered for [`terminal::suspend`])
+    /// if there is none; `countdown` adds the time to the next poll.
     fn bar(&self, state: &mut State, countdown: bool) -> ProgressBar {
         if let Some(bar) = &state.bar {
             return bar.clone();
@@ -352,7 +314,7 @@ impl Progress {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(style);
         bar.enable_steady_tick(TICK);
-        *lock(&SHOWN) = Some(bar.clone());
+        terminal::show_bar(&bar);
         state.bar = Some(bar.clone());
         bar
     }
@@ -362,8 +324,8 @@ impl Progress {
 fn task_message(task: &Task) -> String {
     format!(
         "task {} is {}",
-        output::clean(task.id.as_str()),
-        output::clean(task.status.as_str())
+        format::clean(task.id.as_str()),
+        format::clean(task.status.as_str())
     )
 }
 
@@ -383,7 +345,7 @@ impl Drop for State {
     /// [`Progress::finish`] still leaves a clean line).
     fn drop(&mut self) {
         if let Some(bar) = self.bar.take() {
-            *lock(&SHOWN) = None;
+            terminal::hide_bar();
             bar.finish_and_clear();
         }
     }

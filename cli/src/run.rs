@@ -15,11 +15,11 @@ use crate::commands;
 use crate::completions;
 use crate::config::{self, KeySource, RawKey, Target};
 use crate::error::CliError;
-use crate::output;
 use crate::profile::{self, Effective, Origins};
 use crate::progress::{Mode, Progress};
 use crate::serve;
 use crate::show;
+use crate::terminal;
 
 /// Runs `cli` with `env_key` as the value of `COXEDGE_API_KEY` and
 /// `origins` saying which options came from flags and which from the
@@ -37,13 +37,13 @@ pub fn run(cli: &Cli, origins: &Origins, env_key: Option<OsString>) -> ExitCode 
     if let Some(result) = standalone {
         return match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => error.report(None),
+            Err(error) => terminal::report(&error, None),
         };
     }
     let mut global = cli.global.clone();
     let (effective, key) = match settings(&mut global, origins, env_key) {
         Ok(settings) => settings,
-        Err(error) => return error.report(None),
+        Err(error) => return terminal::report(&error, None),
     };
     // Kept only to scrub it from error messages, should a server echo it.
     let secret = key.as_ref().map(|k| k.text.clone());
@@ -53,7 +53,7 @@ pub fn run(cli: &Cli, origins: &Origins, env_key: Option<OsString>) -> ExitCode 
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => error.report(secret.as_deref()),
+        Err(error) => terminal::report(&error, secret.as_deref()),
     }
 }
 
@@ -105,7 +105,7 @@ fn connect_target(target: Target) -> Result<(Endpoint, Option<Simulator>), CliEr
             let simulator = Simulator::builder().build().map_err(|e| {
                 CliError::failed(format!("cannot start the built-in simulator: {e}"))
             })?;
-            output::eprint_line(&format!(
+            terminal::eprint_line(&format!(
                 "coxedge-images: no API key, base URL, service, environment or org id given: \
                  using the built-in simulator at {} (set COXEDGE_API_KEY, --service and --environment to \
                  use the real API)",

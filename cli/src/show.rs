@@ -7,11 +7,11 @@ use coxedge_images::DEFAULT_BASE_URL;
 use serde_json::{Map, Value, json};
 
 use crate::args::{GlobalArgs, TransportKind};
-use crate::commands::print;
 use crate::config::{self, KeySource, RawKey, Target};
 use crate::error::CliError;
-use crate::output;
+use crate::format;
 use crate::profile::{Effective, Key, Origins, Source};
+use crate::terminal::print;
 
 /// One row: the setting, its value (`None`: not set) and where it came from.
 type Row = (&'static str, Option<String>, String);
@@ -170,12 +170,12 @@ fn as_table(rows: &[Row]) -> String {
         .unwrap_or(0);
     rows.iter()
         .map(|(name, value, source)| {
-            let value = output::clean(value.as_deref().unwrap_or("-"));
+            let value = format::clean(value.as_deref().unwrap_or("-"));
             let pad = value_width - value.chars().count();
             format!(
                 "{name:<width$}  {value}{}  {}\n",
                 " ".repeat(pad),
-                output::clean(source)
+                format::clean(source)
             )
         })
         .collect()
@@ -191,7 +191,7 @@ fn as_json(rows: &[Row]) -> String {
             )
         })
         .collect();
-    output::json(&object)
+    format::json(&object)
 }
 
 #[cfg(test)]

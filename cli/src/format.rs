@@ -1,9 +1,12 @@
-//! What goes on stdout: aligned tables, readable blocks, or JSON.
+//! What the command shows, as text: aligned tables, readable blocks, JSON,
+//! and the progress line's words.
 //!
-//! Everything is rendered to a `String` first (so it is testable and written
-//! in one go). Text from the server is shown with control characters
-//! replaced, so a hostile description cannot move the cursor or rewrite the
-//! terminal; JSON output is left to serde_json, which escapes them.
+//! Pure formatting: everything is rendered to a `String` (so it is testable
+//! and written in one go) and nothing here touches the terminal; writing is
+//! [`crate::terminal`]'s. Text from the server is shown with control
+//! characters replaced, so a hostile description cannot move the cursor or
+//! rewrite the terminal; JSON output is left to serde_json, which escapes
+//! them.
 
 use std::time::Duration;
 
@@ -124,16 +127,6 @@ fn short_time(image: &Image) -> String {
             "[year]-[month]-[day] [hour]:[minute]:[second]Z"
         ))
         .unwrap_or_else(|_| image.created_at.to_string())
-}
-
-/// Writes `line` and a newline on stderr, with every control character
-/// replaced as [`clean`] does: error messages, retry reasons and task
-/// statuses on stderr carry server text, which must not drive the terminal
-/// either. Every stderr line of the command goes through here.
-/// With a progress line on screen, the line is written above it.
-pub fn eprint_line(line: &str) {
-    let line = clean(line);
-    crate::progress::suspend(|| eprintln!("{line}"));
 }
 
 /// `text` with every control character (newlines and escapes included)
