@@ -6,7 +6,7 @@
 //!     cargo run --no-default-features --features hyper --example async
 //! ```
 //!
-//! Without `COXEDGE_API_KEY`, and built with `--features simulator`, it talks
+//! Without `COXEDGE_API_KEY`, it talks
 //! to a local simulator instead.
 
 #[path = "support/mod.rs"]

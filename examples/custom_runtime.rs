@@ -3,7 +3,7 @@
 //! simulator, sending over a raw `std::net::TcpStream` HTTP/1.1 writer.
 //!
 //! ```text
-//! cargo run --no-default-features --features simulator --example custom_runtime
+//! cargo run --no-default-features --example custom_runtime
 //! ```
 //!
 //! Embedding the client in any runtime is this loop: ask the operation what

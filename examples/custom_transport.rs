@@ -8,7 +8,7 @@
 //!     cargo run --example custom_transport
 //! ```
 //!
-//! Without `COXEDGE_API_KEY`, and built with `--features simulator`, it talks
+//! Without `COXEDGE_API_KEY`, it talks
 //! to a local simulator instead.
 
 #[path = "support/mod.rs"]

@@ -153,7 +153,7 @@ impl TransportConfig {
     /// The default [`TransportConfig::max_in_flight`]: enough to keep a
     /// fast server busy from one client, while holding one client to that
     /// many connections to the API. A bulk job against a server that allows
-    /// more may raise it (README, Performance, has the measurements it was
+    /// more may raise it (docs/performance.md has the measurements it was
     /// chosen by).
     pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 

@@ -57,7 +57,7 @@ impl Random for Jitter {
     }
 }
 
-/// How the blocking [`Client`](super::Client) waits. Implemented for every
+/// How the blocking [`Client`](crate::Client) waits. Implemented for every
 /// `Fn(Duration)`; the default is `std::thread::sleep`.
 pub trait Sleep {
     /// Returns after `duration`.

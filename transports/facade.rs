@@ -1,4 +1,4 @@
-//! What the three facades share, written once: their settings and
+//! What the two clients share, written once: their settings and
 //! per-operation methods ([`facade_methods!`]), the handle to a task they
 //! started ([`TaskHandle`]), and the observer they pass every [`Event`] to.
 
@@ -12,7 +12,7 @@ pub(crate) type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
 
 /// A server-side task started by a client (a create or a delete), or one
 /// known from earlier, to wait for. `C` is the client: its `wait` blocks
-/// on a [`Client`](super::Client) and is `async` on the async clients.
+/// on a [`Client`](crate::Client) and is `async` on the [`AsyncClient`](crate::AsyncClient).
 pub struct TaskHandle<'c, C> {
     pub(crate) client: &'c C,
     pub(crate) task: Task,

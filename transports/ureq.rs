@@ -289,7 +289,7 @@ const DNS_TTL: Duration = Duration::from_secs(30);
 /// ureq resolves the host before it looks in its connection pool, and with a
 /// request timeout set its resolver runs each lookup on a new thread: a
 /// thread and a DNS query per call even when a pooled connection is ready
-/// (README, Performance, has what it costs). This resolver
+/// (docs/performance.md has what it costs). This resolver
 /// answers IP literals directly and reuses a name's addresses for
 /// [`DNS_TTL`], falling back to ureq's own resolver (with its timeout)
 /// otherwise. A call that could not connect, or timed out, forgets the

@@ -1,5 +1,5 @@
 //! A local stand-in for the Cox Edge images API, over real sockets, for
-//! tests (feature `simulator`).
+//! tests in any language.
 //!
 //! [`Simulator::start`] serves HTTP/1.1 on an ephemeral loopback port, on its
 //! own tokio runtime and thread, so blocking and async tests can both use

@@ -14,7 +14,7 @@ pub struct ConfigError {
 impl ConfigError {
     /// Refuses `setting` (a short noun such as `"base URL"` or `"root
     /// certificate"`) because of `problem`, which completes the sentence
-    /// "the <setting> …" and must not contain the API key. For transports
+    /// "the `<setting>` …" and must not contain the API key. For transports
     /// whose constructors refuse a setting as the bundled ones do.
     pub fn new(setting: &'static str, problem: impl Into<String>) -> Self {
         ConfigError {
