@@ -28,7 +28,7 @@
 //!   proxy's status), with TLS to the API inside it.
 //!
 //! ```no_run
-//! use coxedge_images::transports::hyper::HyperClient;
+//! use coxedge_images::AsyncClient;
 //! use coxedge_images::{ApiKey, Endpoint, ListOptions};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,7 +38,7 @@
 //!     .api_key(ApiKey::new("my-key")?)
 //!     .build()?;
 //! let client = AsyncClient::hyper(endpoint)?;
-//! let list = client.list_page(&ListOptions::new()).await?;
+//! let list = client.list_images(&ListOptions::new()).await?;
 //! println!("{} images", list.images.len());
 //! # Ok(())
 //! # }
