@@ -36,7 +36,7 @@
 //!     .api_key(ApiKey::new("my-key")?)
 //!     .build()?;
 //! let client = Client::ureq(endpoint)?;
-//! for image in client.list_page(&ListOptions::new())?.images {
+//! for image in client.list_images(&ListOptions::new())?.images {
 //!     println!("{}", image.id);
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
