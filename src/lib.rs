@@ -190,6 +190,12 @@ pub use time;
 /// own dependencies use.
 pub use http;
 
+/// The README's examples, compiled by `cargo test --doc` so that the first
+/// code a user copies builds.
+#[cfg(all(doctest, feature = "ureq", feature = "hyper"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 #[path = "../transports/mod.rs"]
 pub mod transports;
 

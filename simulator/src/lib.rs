@@ -40,6 +40,11 @@
 //! assert_eq!(endpoint.service(), "cox");
 //! ```
 
+/// The README's examples, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 mod body;
 mod deliver;
 mod faults;
