@@ -110,7 +110,7 @@ macro_rules! facade_methods {
         pub fn create_image$(<$lt>)?(
             &$($lt)? self,
             create: &crate::CreateImage,
-        ) -> $Out!(super::TaskHandle<$handle, Self>) {
+        ) -> $Out!(crate::TaskHandle<$handle, Self>) {
             self.start_task(self.endpoint.create_image(create))
         }
 
@@ -119,7 +119,7 @@ macro_rules! facade_methods {
         pub fn delete_image$(<$lt>)?(
             &$($lt)? self,
             id: &crate::ImageId,
-        ) -> $Out!(super::TaskHandle<$handle, Self>) {
+        ) -> $Out!(crate::TaskHandle<$handle, Self>) {
             self.start_task(self.endpoint.delete_image(id))
         }
 
@@ -128,9 +128,9 @@ macro_rules! facade_methods {
         fn start_task$(<$lt>)?(
             &$($lt)? self,
             op: Result<crate::Call<crate::Task>, crate::Error>,
-        ) -> $Out!(super::TaskHandle<$handle, Self>) {
+        ) -> $Out!(crate::TaskHandle<$handle, Self>) {
             let task = self.drive(op.map(|op| op.with_retry_policy(self.policy.clone())), Quiet::stop_events);
-            $($wrap)* { Ok(super::TaskHandle::new(self, task$($await)*?)) }
+            $($wrap)* { Ok(crate::TaskHandle::new(self, task$($await)*?)) }
         }
 
         /// Fetches a task's current state once.
@@ -145,8 +145,8 @@ macro_rules! facade_methods {
         /// A handle to wait for a task already known: one returned by
         /// [`get_task`](Self::get_task), or kept from an earlier create or
         /// delete. A task that has already ended needs no request.
-        pub fn task(&self, task: crate::Task) -> super::TaskHandle<'_, Self> {
-            super::TaskHandle::new(self, task)
+        pub fn task(&self, task: crate::Task) -> crate::TaskHandle<'_, Self> {
+            crate::TaskHandle::new(self, task)
         }
 
         /// Replaces the retry policy of every call (the default is
@@ -171,13 +171,13 @@ macro_rules! facade_methods {
 
         /// Reads time from `clock` instead of the system clocks (for tests
         /// on virtual time, with a sleep that advances it).
-        pub fn with_clock(mut self, clock: impl super::Clock + Send + Sync + 'static) -> Self {
+        pub fn with_clock(mut self, clock: impl crate::Clock + Send + Sync + 'static) -> Self {
             self.clock = std::sync::Arc::new(clock);
             self
         }
 
         /// Draws the retry jitter (in `[0, 1)`) from `random`.
-        pub fn with_random(mut self, random: impl super::Random + Send + Sync + 'static) -> Self {
+        pub fn with_random(mut self, random: impl crate::Random + Send + Sync + 'static) -> Self {
             self.random = std::sync::Arc::new(random);
             self
         }

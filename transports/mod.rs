@@ -64,6 +64,4 @@ pub(crate) mod proxy;
 #[cfg(any(feature = "ureq", feature = "hyper"))]
 mod security;
 
-use drive::{Clock, Random};
-use facade::TaskHandle;
 pub use proxy::ThroughProxy;
