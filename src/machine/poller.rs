@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime};
 use http::{Request, Response};
 
 use crate::machine::exchange::{Exchange, Step};
-use crate::machine::operation::later;
+use crate::machine::operation::{Next, later};
 use crate::machine::retry::{RetryPolicy, is_retryable_failure};
 use crate::model::error::{Error, ErrorKind};
 use crate::model::task::{Task, TaskStatus};
@@ -99,18 +99,6 @@ impl PollPolicy {
             .with_min_delay(self.initial_interval)
             .with_retry_server_errors(true)
     }
-}
-
-/// What the driver must do next.
-#[derive(Debug)]
-pub(crate) enum PollAction {
-    /// Send this request, then call [`TaskPoller::handle_response`].
-    Send(Request<Vec<u8>>),
-    /// Nothing to do before this instant; call [`TaskPoller::poll`] then.
-    WaitUntil(Instant),
-    /// The wait is over: the task succeeded, failed, vanished, or the wait
-    /// timed out.
-    Done(Result<Task, Error>),
 }
 
 #[derive(Debug)]
@@ -220,26 +208,26 @@ impl TaskPoller {
     }
 
     /// What to do at `now`.
-    pub(crate) fn poll(&mut self, now: Instant) -> PollAction {
+    pub(crate) fn poll(&mut self, now: Instant) -> Next<Task> {
         let deadline = self.deadline();
         let at = match &mut self.state {
             State::Done(result) => {
-                return PollAction::Done(result.take().unwrap_or_else(|| {
+                return Next::Done(result.take().unwrap_or_else(|| {
                     Err(Error::invalid_request(
                         "the task poller has already finished",
                     ))
                 }));
             }
-            State::InFlight => return PollAction::WaitUntil(deadline),
+            State::InFlight => return Next::WaitUntil(deadline),
             State::Idle { at } => *at,
         };
         if now >= deadline || self.requests >= self.policy.max_requests {
             let error = self.timeout_error(now);
             self.state = State::Done(None);
-            return PollAction::Done(Err(error));
+            return Next::Done(Err(error));
         }
         if now < at {
-            return PollAction::WaitUntil(at.min(deadline));
+            return Next::WaitUntil(at.min(deadline));
         }
         self.requests += 1;
         self.state = State::InFlight;
@@ -256,10 +244,10 @@ impl TaskPoller {
             )
             .redacting(Task::redacted)
         });
-        PollAction::Send(exchange.next_request(now))
+        Next::Send(exchange.next_request(now))
     }
 
-    /// Consumes the answer to the last [`PollAction::Send`]. `wall` and
+    /// Consumes the answer to the last [`Next::Send`]. `wall` and
     /// `random` (in `[0, 1)`) serve the retry decision.
     pub(crate) fn handle_response(
         &mut self,

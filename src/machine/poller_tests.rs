@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::machine::poller::{PollAction, TaskPoller};
+use crate::machine::operation::Next;
+use crate::machine::poller::TaskPoller;
 use crate::{
     ApiKey, CreateImage, Endpoint, ErrorKind, PollPolicy, Task, TaskId, TaskStatus, TransportError,
     TransportErrorKind, decode_task,
@@ -67,7 +68,7 @@ fn run(policy: PollPolicy, answers: Vec<Answer>) -> Run {
     let mut sends = Vec::new();
     loop {
         match poller.poll(now) {
-            PollAction::Send(request) => {
+            Next::Send(request) => {
                 assert_eq!(request.method(), Method::GET);
                 assert_eq!(
                     request.uri(),
@@ -94,11 +95,11 @@ fn run(policy: PollPolicy, answers: Vec<Answer>) -> Run {
                 };
                 poller.handle_response(answer, now, SystemTime::now(), 0.5);
             }
-            PollAction::WaitUntil(at) => {
+            Next::WaitUntil(at) => {
                 assert!(at > now, "asked to wait for a past instant");
                 now = at;
             }
-            PollAction::Done(result) => {
+            Next::Done(result) => {
                 return Run {
                     result,
                     sends,
@@ -204,10 +205,7 @@ fn a_finished_task_needs_no_request() {
         Instant::now(),
     )
     .unwrap();
-    assert!(matches!(
-        poller.poll(Instant::now()),
-        PollAction::Done(Ok(_))
-    ));
+    assert!(matches!(poller.poll(Instant::now()), Next::Done(Ok(_))));
     assert_eq!(poller.requests(), 0);
 }
 
@@ -367,10 +365,10 @@ fn huge_policies_do_not_overflow_the_clock() {
         .with_max_requests(2);
     let start = Instant::now();
     let mut poller = TaskPoller::new(endpoint().address(), pending(), policy, start).unwrap();
-    assert!(matches!(poller.poll(start), PollAction::Send(_)));
+    assert!(matches!(poller.poll(start), Next::Send(_)));
     poller.handle_response(top("PENDING"), start, SystemTime::now(), 0.5);
     match poller.poll(start) {
-        PollAction::WaitUntil(at) => assert!(at > start + Duration::from_secs(86_400)),
+        Next::WaitUntil(at) => assert!(at > start + Duration::from_secs(86_400)),
         other => panic!("{other:?}"),
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 use http::Response;
 
 use crate::machine::operation::{Event, Events, Guard, Machine, Next, answered, guarded, retrying};
-use crate::machine::poller::{PollAction, PollPolicy, TaskPoller};
+use crate::machine::poller::{PollPolicy, TaskPoller};
 use crate::model::error::Error;
 use crate::model::task::Task;
 use crate::model::transport_error::TransportError;
@@ -77,11 +77,7 @@ impl Machine for WaitMachine {
                 "wait_for_task has already finished",
             )));
         };
-        match poller.poll(now) {
-            PollAction::Send(request) => Next::Send(request),
-            PollAction::WaitUntil(at) => Next::WaitUntil(at),
-            PollAction::Done(result) => Next::Done(result),
-        }
+        poller.poll(now)
     }
 
     fn handle(

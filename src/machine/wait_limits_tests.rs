@@ -7,7 +7,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::machine::poller::{PollAction, TaskPoller};
+use crate::machine::operation::Next;
+use crate::machine::poller::TaskPoller;
 use crate::machine::retry::{Attempt, Outcome, RetryDecision};
 use crate::{
     ApiKey, Endpoint, ErrorKind, PollPolicy, RetryAfter, RetryPolicy, Task, TaskStatus,
@@ -73,7 +74,7 @@ fn wait(policy: PollPolicy, wall: SystemTime, mut server: impl FnMut(usize) -> A
     let mut sends = Vec::new();
     loop {
         match poller.poll(now) {
-            PollAction::Send(request) => {
+            Next::Send(request) => {
                 assert_eq!(request.method(), Method::GET);
                 assert!(sends.len() < 100_000, "the wait does not end");
                 let n = sends.len();
@@ -81,14 +82,14 @@ fn wait(policy: PollPolicy, wall: SystemTime, mut server: impl FnMut(usize) -> A
                 let virtual_wall = wall + (now - start);
                 poller.handle_response(server(n), now, virtual_wall, 0.5);
             }
-            PollAction::WaitUntil(at) => {
+            Next::WaitUntil(at) => {
                 assert!(
                     at > now,
                     "asked to wait until {at:?}, which is not after {now:?}"
                 );
                 now = at;
             }
-            PollAction::Done(result) => {
+            Next::Done(result) => {
                 return Wait {
                     result,
                     sends,
@@ -397,7 +398,7 @@ fn a_delete_answered_without_a_task_is_done() {
         )
         .unwrap();
         match poller.poll(Instant::now()) {
-            PollAction::Done(Ok(task)) => assert_eq!(task.status, TaskStatus::Success),
+            Next::Done(Ok(task)) => assert_eq!(task.status, TaskStatus::Success),
             other => panic!("{status}: expected the wait to be over, got {other:?}"),
         }
         assert_eq!(poller.requests(), 0);
