@@ -444,7 +444,7 @@ mod enabled {
     }
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-        haystack.windows(needle.len()).any(|w| w == needle)
+        memchr::memmem::find(haystack, needle).is_some()
     }
 
     /// A request's URI as logged: scheme, host and port (never user
